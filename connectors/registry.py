@@ -1,0 +1,22 @@
+"""Connector name → connector. Built-ins are listed explicitly: adding a connector touches
+its own module and this list, nothing else."""
+
+from __future__ import annotations
+
+from connectors import rss
+from connectors.base import Connector
+
+__all__ = ["CONNECTORS", "get_connector", "names"]
+
+CONNECTORS: dict[str, Connector] = {c.name: c for c in (rss.CONNECTOR,)}
+
+
+def names() -> list[str]:
+    return sorted(CONNECTORS)
+
+
+def get_connector(name: str) -> Connector:
+    try:
+        return CONNECTORS[name]
+    except KeyError:
+        raise KeyError(f"unknown connector {name!r}; known: {', '.join(names())}") from None

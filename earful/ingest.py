@@ -1,0 +1,258 @@
+"""`earful ingest`: the bulk path for backfills and exports. JSON lines go through the same
+pipeline and store as the listen flow; parsing, matching and scoring run on every core, the
+writes go to DuckDB in bulk, one transaction per chunk."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from connectors.base import Author, Engagement, Mention
+from earful.settings import Settings
+from sql.rows import BatchTables, batch_tables
+from sql.store import Store
+from triage.pipeline import Pipeline, ProcessedBatch
+
+__all__ = ["CHUNK_LINES", "IngestReport", "ingest_file", "parse_line"]
+
+CHUNK_LINES = 5_000
+# Below about two chunks of tweet-length lines, worker processes cost more than they save.
+_PARALLEL_MIN_BYTES = 1_000_000
+_ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "score", "views")
+_REQUIRED = ("source", "external_id", "text")
+INGEST_SOURCE_NAME = "ingest"
+
+
+class LineError(ValueError):
+    pass
+
+
+@dataclass(slots=True)
+class IngestReport:
+    run_id: str
+    lines: int = 0
+    stored: int = 0
+    new: int = 0
+    unmatched: int = 0
+    tickets: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _int_or_none(record: dict[str, Any], key: str) -> int | None:
+    value = record.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise LineError(f"{key} must be a number, got {value!r}")
+    try:
+        return int(float(value))
+    except ValueError:
+        raise LineError(f"{key} must be a number, got {value!r}") from None
+
+
+def _timestamp(value: Any) -> datetime:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str) or not value.strip():
+        raise LineError(f"published_at must be an ISO 8601 time or epoch seconds, got {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise LineError(f"published_at is not an ISO 8601 time: {value!r}") from None
+    # Exports without an offset are taken as UTC (documented in the README).
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _text(record: dict[str, Any], key: str) -> str | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float):
+        raise LineError(f"{key} must be a string, got {type(value).__name__}")
+    return str(value)
+
+
+def parse_line(line: str, now: datetime) -> tuple[Mention, str | None]:
+    """One export line as a Mention and its pre-matched brand, if the export names one."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise LineError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(record, dict):
+        raise LineError("expected a JSON object")
+    missing = [k for k in _REQUIRED if record.get(k) in (None, "")]
+    if missing:
+        raise LineError(f"missing {', '.join(missing)}")
+    published = record.get("published_at")
+    author = record.get("author")
+    author_name = record.get("author_name")
+    if isinstance(author, dict):
+        author_handle = _text(author, "handle")
+        author_name = author_name or _text(author, "name")
+    else:
+        author_handle = _text(record, "author")
+    mention = Mention(
+        source=str(record["source"]),
+        external_id=str(record["external_id"]),
+        url=_text(record, "url"),
+        title=_text(record, "title"),
+        text=str(_text(record, "text")),
+        published_at=_timestamp(published) if published not in (None, "") else now,
+        author=Author(
+            id=_text(record, "author_id"),
+            handle=author_handle,
+            name=author_name if isinstance(author_name, str) else None,
+            url=_text(record, "author_url"),
+            followers=_int_or_none(record, "author_followers"),
+        ),
+        engagement=Engagement(**{k: _int_or_none(record, k) for k in _ENGAGEMENT_FIELDS}),
+        lang=_text(record, "lang"),
+        thread_id=_text(record, "thread_id"),
+        parent_id=_text(record, "parent_id"),
+        is_repost=bool(record.get("is_repost", False)),
+        raw=record,
+    )
+    return mention, _text(record, "brand")
+
+
+@dataclass(slots=True)
+class _ChunkResult:
+    tables: BatchTables
+    unmatched: int
+    errors: list[str]
+
+
+_worker_pipeline: Pipeline | None = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _worker_pipeline
+    _worker_pipeline = Pipeline(settings)
+
+
+def _process_chunk(first_line_no: int, lines: list[str], now: datetime) -> _ChunkResult:
+    pipeline = _worker_pipeline
+    if pipeline is None:
+        raise RuntimeError("ingest worker was not initialised")
+    processed = ProcessedBatch()
+    errors: list[str] = []
+    for offset, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            mention, brand = parse_line(line, now)
+        except (LineError, ValueError) as exc:
+            errors.append(f"line {first_line_no + offset}: {exc}")
+            continue
+        item = pipeline.score_one(mention, source_name=INGEST_SOURCE_NAME, known_brand=brand)
+        if item is None:
+            processed.unmatched += 1
+        else:
+            processed.scored.append(item)
+    tickets = pipeline.decide(processed.scored, now)
+    return _ChunkResult(batch_tables(processed.scored, tickets, now), processed.unmatched,
+                        errors)
+
+
+def _chunks(handle: IO[str], size: int) -> Iterator[tuple[int, list[str]]]:
+    chunk: list[str] = []
+    first = 1
+    for line_no, line in enumerate(handle, start=1):
+        if not chunk:
+            first = line_no
+        chunk.append(line)
+        if len(chunk) >= size:
+            yield first, chunk
+            chunk = []
+    if chunk:
+        yield first, chunk
+
+
+def _executor(workers: int, settings: Settings) -> Executor:
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_init_worker,
+        initargs=(settings,),
+    )
+
+
+def ingest_file(
+    path: Path | str,
+    settings: Settings,
+    *,
+    workers: int | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Ingest a JSON-lines file ('-' for stdin). Bad lines are reported with their line
+    number and skipped; every good line is stored."""
+    store = Store(settings.db_path)
+    store.migrate()
+    now = datetime.now(UTC)
+    report = IngestReport(run_id=f"ingest-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}")
+    store.start_run(report.run_id, "ingest")
+    source = Path(path)
+    status = "failed"
+    try:
+        with _open(source) as handle:
+            size_hint = source.stat().st_size if str(path) != "-" else 0
+            workers = workers or (os.cpu_count() or 1)
+            parallel = workers > 1 and size_hint > _PARALLEL_MIN_BYTES
+            results = _run_chunks(_chunks(handle, CHUNK_LINES), settings, now, workers, parallel)
+            for lines, result in results:
+                stats = store.write_batch(result.tables, run_id=report.run_id)
+                report.lines += lines
+                report.stored += stats.mentions
+                report.new += stats.new_mentions
+                report.tickets += stats.new_tickets
+                report.unmatched += result.unmatched
+                report.errors.extend(result.errors)
+                if on_chunk:
+                    on_chunk(lines)
+        status = "completed"
+    finally:
+        store.finish_run(report.run_id, status)
+    return report
+
+
+def _run_chunks(
+    chunks: Iterable[tuple[int, list[str]]],
+    settings: Settings,
+    now: datetime,
+    workers: int,
+    parallel: bool,
+) -> Iterator[tuple[int, _ChunkResult]]:
+    if not parallel:
+        _init_worker(settings)
+        for first, lines in chunks:
+            yield len(lines), _process_chunk(first, lines, now)
+        return
+    with _executor(workers, settings) as pool:
+        pending = []
+        for first, lines in chunks:
+            pending.append((len(lines), pool.submit(_process_chunk, first, lines, now)))
+            # Keep a bounded window in flight so memory stays flat on huge files.
+            while len(pending) > workers * 2:
+                count, future = pending.pop(0)
+                yield count, future.result()
+        for count, future in pending:
+            yield count, future.result()
+
+
+def _open(path: Path) -> IO[str]:
+    if str(path) == "-":
+        import sys
+
+        return sys.stdin
+    if not path.exists():
+        raise FileNotFoundError(f"ingest: no such file {path}")
+    return path.open("r", encoding="utf-8")

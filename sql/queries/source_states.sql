@@ -1,0 +1,1 @@
+SELECT * FROM source_state ORDER BY source_key;

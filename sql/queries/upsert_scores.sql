@@ -1,0 +1,13 @@
+INSERT INTO mention_scores BY NAME
+SELECT DISTINCT ON (mention_id) * FROM batch_scores
+ON CONFLICT (mention_id) DO UPDATE SET
+    compound = excluded.compound,
+    positive = excluded.positive,
+    neutral = excluded.neutral,
+    negative = excluded.negative,
+    label = excluded.label,
+    reach_low = excluded.reach_low,
+    reach_expected = excluded.reach_expected,
+    reach_high = excluded.reach_high,
+    reach_method = excluded.reach_method,
+    scored_at = excluded.scored_at;

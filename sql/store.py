@@ -1,0 +1,300 @@
+"""The only module that talks to DuckDB: migrations, views, named queries, and batch writes
+(one transaction per batch, in bulk from Arrow).
+
+DuckDB lets one process hold the file read-write and makes every other open fail at once, so
+connections here are short (open, one transaction, close), opens retry on the lock for a
+bounded time, and writers inside one process take turns."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from connectors.base import SourceState
+from sql.rows import BatchTables
+
+__all__ = [
+    "LockTimeoutError",
+    "RunSourceRecord",
+    "Store",
+    "WriteStats",
+    "load_query",
+]
+
+log = logging.getLogger("earful.store")
+
+LOCK_TIMEOUT_S = 60.0
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+_MIGRATED: set[str] = set()
+
+
+class LockTimeoutError(RuntimeError):
+    """Another process kept the database file locked for longer than we wait."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteStats:
+    mentions: int
+    new_mentions: int
+    new_tickets: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunSourceRecord:
+    source_key: str
+    status: str
+    fetched: int
+    matched: int
+    new_mentions: int
+    new_tickets: int
+    errors: int
+    message: str | None
+    next_check_at: datetime | None
+
+
+def _sql_text(folder: str, name: str) -> str:
+    return resources.files("sql").joinpath(folder, name).read_text(encoding="utf-8")
+
+
+def _sql_files(folder: str) -> list[str]:
+    return sorted(
+        f.name for f in resources.files("sql").joinpath(folder).iterdir()
+        if f.name.endswith(".sql")
+    )
+
+
+@cache
+def load_query(name: str) -> str:
+    """A named query from sql/queries/<name>.sql."""
+    return _sql_text("queries", f"{name}.sql")
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def _write_lock(path: str) -> threading.Lock:
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(path, threading.Lock())
+
+
+_STATE_SCHEMA = pa.schema(
+    [
+        ("source_key", pa.string()), ("etag", pa.string()), ("last_modified", pa.string()),
+        ("cursor", pa.string()), ("checked_at", pa.timestamp("us", tz="UTC")),
+        ("next_check_at", pa.timestamp("us", tz="UTC")), ("error_count", pa.int32()),
+        ("last_error", pa.string()), ("rate_limit_remaining", pa.int32()),
+        ("rate_limit_reset", pa.timestamp("us", tz="UTC")),
+    ]
+)
+_STATE_FIELDS = [f.name for f in _STATE_SCHEMA]
+
+
+def _states_table(states: Sequence[SourceState]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [{name: getattr(s, name) for name in _STATE_FIELDS} for s in states], schema=_STATE_SCHEMA
+    )
+
+
+class Store:
+    def __init__(self, path: str | Path, *, lock_timeout_s: float = LOCK_TIMEOUT_S):
+        self.path = Path(path)
+        self.lock_timeout_s = lock_timeout_s
+
+    # -- connections --------------------------------------------------------------------
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout_s
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.Error as exc:
+                if not _is_lock_error(exc) or time.monotonic() >= deadline:
+                    if _is_lock_error(exc):
+                        raise LockTimeoutError(
+                            f"store: {self.path} stayed locked by another process for "
+                            f"{self.lock_timeout_s:.0f}s: {exc}"
+                        ) from exc
+                    raise
+            log.info("store: %s is locked by another process; retrying in %.2fs", self.path, delay)
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 1.0)
+
+    @contextmanager
+    def connect(
+        self, *, read_only: bool = False, auto_migrate: bool = True
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection; the schema is brought up to date on first write use."""
+        if read_only and not self.path.exists():
+            raise FileNotFoundError(f"store: no database at {self.path} (run earful first)")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = self._open(read_only)
+        try:
+            if auto_migrate and not read_only and str(self.path.resolve()) not in _MIGRATED:
+                self._migrate(con)
+                _MIGRATED.add(str(self.path.resolve()))
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction: everything in it lands, or nothing does."""
+        with _write_lock(str(self.path.resolve())), self.connect() as con:
+            con.begin()
+            try:
+                yield con
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+
+    # -- schema -------------------------------------------------------------------------
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations (each once, in order, recorded) and refresh the views."""
+        with _write_lock(str(self.path.resolve())), self.connect(auto_migrate=False) as con:
+            applied = self._migrate(con)
+        _MIGRATED.add(str(self.path.resolve()))
+        return applied
+
+    @staticmethod
+    def _migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+        applied = []
+        for filename in _sql_files("migrations"):
+            match = re.match(r"^(\d+)_(.+)\.sql$", filename)
+            if not match:
+                raise ValueError(f"store: migration {filename} must be named NNNN_name.sql")
+            version = int(match.group(1))
+            if version in done:
+                continue
+            con.begin()
+            try:
+                con.execute(_sql_text("migrations", filename))
+                con.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    [version, match.group(2), datetime.now(UTC)],
+                )
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+            applied.append(filename)
+            log.info("store: applied migration %s", filename)
+        for filename in _sql_files("views"):
+            con.execute(_sql_text("views", filename))
+        return applied
+
+    # -- reads --------------------------------------------------------------------------
+
+    def query(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of a named query as dicts."""
+        with self.connect() as con:
+            cursor = con.execute(load_query(name), params or {})
+            columns = [d[0] for d in cursor.description]
+            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+    def count(self, table: str) -> int:
+        if not re.fullmatch(r"[a-z_]+", table):
+            raise ValueError(f"store: not a table name: {table!r}")
+        with self.connect() as con:
+            return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    def source_states(self, keys: Sequence[str]) -> dict[str, SourceState]:
+        with self.connect() as con:
+            rows = con.execute(
+                f"SELECT {', '.join(_STATE_FIELDS)} FROM source_state WHERE source_key = ANY(?)",
+                [list(keys)],
+            ).fetchall()
+        found = {row[0]: SourceState(**dict(zip(_STATE_FIELDS, row, strict=True))) for row in rows}
+        return {key: found.get(key) or SourceState(source_key=key) for key in keys}
+
+    # -- writes -------------------------------------------------------------------------
+
+    def write_batch(
+        self,
+        tables: BatchTables,
+        *,
+        states: Sequence[SourceState] = (),
+        run_id: str | None = None,
+        run_source: RunSourceRecord | None = None,
+    ) -> WriteStats:
+        """Upsert a batch of mentions with their scores, brands and new tickets, and save the
+        sources' state and run record, in one transaction: all of it lands or none of it.
+        `run_source` counts what earlier batches of the same source added; this batch's new
+        mentions and tickets are added to it."""
+        with self.transaction() as con:
+            return self._write(con, tables, states, run_id, run_source)
+
+    def _write(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        tables: BatchTables,
+        states: Sequence[SourceState],
+        run_id: str | None,
+        run_source: RunSourceRecord | None,
+    ) -> WriteStats:
+        con.register("batch_mentions", tables.mentions)
+        con.register("batch_scores", tables.scores)
+        con.register("batch_brands", tables.brands)
+        con.register("batch_tickets", tables.tickets)
+        try:
+            new_mentions = con.execute(load_query("count_new_mentions")).fetchone()[0]
+            con.execute(load_query("upsert_mentions"))
+            con.execute(load_query("upsert_scores"))
+            con.execute(load_query("insert_brands"))
+            new_tickets = con.execute(load_query("count_new_tickets")).fetchone()[0]
+            con.execute(load_query("insert_ticket_events_opened"))
+            con.execute(load_query("insert_tickets"))
+            if states:
+                con.register("batch_states", _states_table(states))
+                con.execute(load_query("upsert_source_state"))
+                con.unregister("batch_states")
+            if run_id and run_source:
+                r = run_source
+                con.execute(load_query("upsert_run_source"), [
+                    run_id, r.source_key, r.status, r.fetched, r.matched,
+                    r.new_mentions + new_mentions, r.new_tickets + new_tickets, r.errors,
+                    r.message, r.next_check_at,
+                ])
+        finally:
+            for name in ("batch_mentions", "batch_scores", "batch_brands", "batch_tickets"):
+                con.unregister(name)
+        return WriteStats(tables.size, int(new_mentions), int(new_tickets))
+
+    def start_run(self, run_id: str, kind: str, flow_run_id: str | None = None) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running') ON CONFLICT DO NOTHING",
+                [run_id, kind, flow_run_id, datetime.now(UTC)],
+            )
+
+    def finish_run(self, run_id: str, status: str) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE runs SET finished_at = ?, status = ? WHERE id = ?",
+                [datetime.now(UTC), status, run_id],
+            )

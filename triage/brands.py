@@ -1,0 +1,98 @@
+"""Which brand a mention talks about: terms and aliases on word boundaries, case-insensitive,
+accents folded; an exclusion anywhere in the text wins over every term."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from connectors.base import Author
+from earful.settings import BrandConfig
+
+__all__ = ["BrandMatch", "BrandMatcher", "fold", "normalize_handle"]
+
+
+def fold(text: str) -> str:
+    """Lower-case with accents removed, so 'Café Noël' and 'cafe noel' compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    if decomposed.isascii():
+        return decomposed.lower()
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def normalize_handle(handle: str) -> str:
+    return fold(handle.strip()).lstrip("@").rstrip("/")
+
+
+def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
+    parts = []
+    # Longest first so "acme cloud" is reported before "acme" when both match.
+    for phrase in sorted({fold(p) for p in phrases}, key=len, reverse=True):
+        words = [re.escape(w) for w in phrase.split()]
+        if words:
+            parts.append(r"\s+".join(words))
+    if not parts:
+        return None
+    # \w-boundaries rather than \b so terms that start or end with '@', '#' or '.' still work.
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
+
+
+@dataclass(frozen=True, slots=True)
+class BrandMatch:
+    brand: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledBrand:
+    name: str
+    include: re.Pattern[str] | None
+    exclude: re.Pattern[str] | None
+    own_handles: frozenset[str]
+
+
+class BrandMatcher:
+    """Compiled once per configuration; `match` is pure and cheap."""
+
+    def __init__(self, brands: Sequence[BrandConfig]):
+        self._brands = [
+            _CompiledBrand(
+                name=brand.name,
+                include=_phrase_pattern(
+                    [*brand.terms, *brand.aliases, *(h for h in brand.handles if h.startswith("@"))]
+                ),
+                exclude=_phrase_pattern(brand.exclude),
+                own_handles=frozenset(normalize_handle(h) for h in brand.handles),
+            )
+            for brand in brands
+        ]
+
+    @property
+    def brand_names(self) -> list[str]:
+        return [b.name for b in self._brands]
+
+    def match(self, text: str, *, only: Iterable[str] | None = None) -> list[BrandMatch]:
+        folded = fold(text)
+        allowed = set(only) if only is not None else None
+        matches = []
+        for brand in self._brands:
+            if brand.include is None or (allowed is not None and brand.name not in allowed):
+                continue
+            found = brand.include.findall(folded)
+            if not found:
+                continue
+            if brand.exclude is not None and brand.exclude.search(folded):
+                continue
+            terms = tuple(dict.fromkeys(re.sub(r"\s+", " ", f) for f in found))
+            matches.append(BrandMatch(brand.name, terms))
+        return matches
+
+    def own_brand(self, author: Author) -> str | None:
+        """The brand whose own account wrote this, if any."""
+        candidates = {normalize_handle(v) for v in (author.handle, author.url, author.id) if v}
+        for brand in self._brands:
+            if candidates & brand.own_handles:
+                return brand.name
+        return None
