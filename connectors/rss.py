@@ -42,6 +42,8 @@ _AUTHORISH = re.compile(
     rb"([^<]{" + str(_MAX_AUTHOR_BYTES).encode() + rb",})",
     re.IGNORECASE,
 )
+# RSS 2.0's <author> is "e-mail (Name)"; only the name is kept.
+_EMAIL_WITH_NAME = re.compile(r"^\s*\S+@\S+\s+\((?P<name>[^()]{1,200})\)\s*$")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _GOOGLE_REDIRECT_HOSTS = ("google.com", "www.google.com")
 
@@ -122,8 +124,15 @@ def to_mention(
         entry.get("updated_parsed")
     )
     author_detail = entry.get("author_detail") or {}
-    author_name = author_detail.get("name") or entry.get("author")
+    author_raw = entry.get("author") or ""
+    email_form = _EMAIL_WITH_NAME.match(author_raw)
+    author_name = email_form.group("name") if email_form else (
+        author_detail.get("name") or (author_raw if "@" not in author_raw else None)
+    )
     author_url = author_detail.get("href")
+    text = _body_text(entry)
+    if not (title or text or raw_link):
+        raise ValueError("entry has no title, text or link")
     content = entry.get("content") or []
     lang = (content[0].get("language") if content else None) or feed_lang
     return Mention(
@@ -131,10 +140,10 @@ def to_mention(
         external_id=_external_id(entry, link, title, feed_url),
         url=link,
         title=title or None,
-        text=_body_text(entry),
+        text=text,
         published_at=published or fetched_at or datetime.now(UTC),
         author=Author(
-            name=html_to_text(author_name) or None if author_name else None,
+            name=(html_to_text(author_name) or None) if author_name else None,
             url=urljoin(feed_url, author_url) if author_url else None,
         ),
         lang=(lang or None) and lang.split("-")[0].lower(),
@@ -176,6 +185,12 @@ def parse_feed(
         if mention.external_id not in seen:
             seen.add(mention.external_id)
             mentions.append(mention)
+    if parsed.bozo and not mentions:
+        raise FatalError(
+            f"{NAME}: malformed feed at {feed_url}: {parsed.get('bozo_exception')} "
+            "(no entry could be recovered)",
+            source=NAME,
+        )
     return mentions, errors
 
 
