@@ -1,6 +1,14 @@
 """Where mentions come from: one module per source, all behind one contract (`base`)."""
 
-from connectors.base import Author, Connector, Engagement, FetchResult, Mention, SourceSpec, SourceState
+from connectors.base import (
+    Author,
+    Connector,
+    Engagement,
+    FetchResult,
+    Mention,
+    SourceSpec,
+    SourceState,
+)
 from connectors.errors import (
     ConnectorError,
     FatalError,

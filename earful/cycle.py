@@ -115,7 +115,7 @@ def fetch_source(
         )
     except ConnectorError as exc:
         return _failed(source, state, settings, now, str(exc))
-    except Exception as exc:  # noqa: BLE001 - a connector bug must not stop the other sources
+    except Exception as exc:
         log.exception("%s: unexpected error in the %s connector", source.name, source.kind)
         return _failed(source, state, settings, now,
                        f"{source.name}: unexpected {type(exc).__name__}: {exc}")

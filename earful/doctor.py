@@ -11,7 +11,13 @@ import duckdb
 
 from connectors.registry import get_connector
 from earful.secrets import resolve_secrets
-from earful.settings import ConfigError, Settings, load_settings, resolve_config_path
+from earful.settings import (
+    ConfigError,
+    Settings,
+    format_duration,
+    load_settings,
+    resolve_config_path,
+)
 from sql.store import Store
 
 __all__ = ["Check", "run_checks"]
@@ -76,7 +82,8 @@ def _source_checks(settings: Settings) -> list[Check]:
             checks.append(Check("warn", subject,
                                 f"{error_count} failed polls in a row; last error: {last_error}"))
         else:
-            checks.append(Check("ok", subject, f"{source.kind}, every {source.poll_interval}"))
+            every = format_duration(source.poll_interval)
+            checks.append(Check("ok", subject, f"{source.kind}, every {every}"))
     return checks
 
 

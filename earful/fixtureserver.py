@@ -109,7 +109,7 @@ class FixtureServer:
                 if status != 304:
                     self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass  # keep test and demo output clean
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -29,11 +29,12 @@ __all__ = [
     "ConfigError",
     "Settings",
     "SourceConfig",
+    "format_duration",
     "format_validation_error",
     "load_settings",
+    "parse_duration",
     "resolve_config_path",
     "settings_from_dict",
-    "parse_duration",
 ]
 
 # "If you make customers unhappy on the Internet, they can each tell 6,000 friends."
@@ -63,6 +64,15 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, str) and (match := _DURATION.match(value)):
         return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
     raise ValueError(f"expected a duration such as '15m', '2h' or '1d', got {value!r}")
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest of '90s', '15m', '2h', '1d' that is exact."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]

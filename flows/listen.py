@@ -41,7 +41,7 @@ def store_source_task(
 def _flow_run_id() -> str | None:
     try:
         return str(get_run_context().flow_run.id)  # type: ignore[union-attr]
-    except Exception:  # noqa: BLE001 - outside a flow run there is no id to record
+    except Exception:
         return None
 
 

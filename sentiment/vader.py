@@ -64,9 +64,8 @@ class _FastAnalyzer(_vader.SentimentIntensityAnalyzer):
         def negated(word: str) -> bool:
             return word in _NEGATE or "n't" in word
 
-        if start_i == 0:
-            if negated(low(i - 1)):
-                valence = valence * _vader.N_SCALAR
+        if start_i == 0 and negated(low(i - 1)):
+            valence = valence * _vader.N_SCALAR
         if start_i == 1:
             w2, w1 = low(i - 2), low(i - 1)
             if w2 == "never" and (w1 == "so" or w1 == "this"):

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-
 from conftest import FIXTURES, make_settings
+
 from connectors.base import SourceSpec, SourceState
 from connectors.errors import FatalError, RetriableError
 from connectors.http import make_client
@@ -62,7 +62,7 @@ def test_google_alerts_links_unwrapped_and_highlights_removed():
     (entry,), _ = _parse("google-alerts.xml")
     assert entry.url == "https://news.example/acme-recall?ref=rss"
     assert entry.title == "Acme recalls faulty anvils after customer injuries"
-    assert entry.text == "The Acme Corporation said the recall covers 10,000 anvils."
+    assert entry.text == "Angry Acme customers call the recall of 10,000 broken anvils a disaster."
     assert unwrap_google_link("https://example.com/url?url=https://x.test") == \
         "https://example.com/url?url=https://x.test"
 

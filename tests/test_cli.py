@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from earful.cli import app
+from sql.store import Store
+
+runner = CliRunner()
+
+
+def invoke(*args: str, **kwargs):
+    result = runner.invoke(app, list(args), catch_exceptions=False, **kwargs)
+    result.text = " ".join(result.output.split())  # rich wraps lines to the terminal width
+    return result
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_demo_end_to_end_twice_gives_the_same_rows(tmp_path):
+    db = tmp_path / "demo.duckdb"
+    first = invoke("demo", "--db", str(db))
+    assert first.exit_code == 0, first.output
+    assert "Nimbus Mobile outage" in first.text
+    assert "2 opened by this run" in first.text
+    assert "malformed feed" in first.text
+    store = Store(db)
+    counts = {t: store.count(t) for t in ("mentions", "tickets", "ticket_events")}
+    assert counts == {"mentions": 6, "tickets": 2, "ticket_events": 2}
+    tickets = store.query("open_tickets")
+    assert tickets[0]["priority"] == "P1" and "48,000" in tickets[0]["reason"]
+    second = invoke("demo", "--db", str(db))
+    assert second.exit_code == 0, second.output
+    assert "0 opened by this run" in second.text
+    assert {t: store.count(t) for t in counts} == counts
+
+
+def test_init_writes_a_config_doctor_accepts(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert invoke("init").exit_code == 0
+    assert "already exists" in runner.invoke(app, ["init"]).output
+    result = invoke("doctor", "--db", str(tmp_path / "x.duckdb"))
+    assert result.exit_code == 0, result.output
+    assert "ok config" in result.text and "does not exist yet" in result.text
+    assert "source acme-news: rss, every 15m" in result.text
+
+
+def test_doctor_explains_a_bad_config(tmp_path):
+    config = tmp_path / "earful.toml"
+    config.write_text('[[sources]]\nname = "x"\nkind = "nope"\n')
+    result = invoke("doctor", "--config", str(config))
+    assert result.exit_code == 1
+    assert "sources[0].kind: unknown connector 'nope'" in result.text
+
+
+def test_ingest_then_tickets_json(tmp_path):
+    config = tmp_path / "earful.toml"
+    config.write_text('[[brands]]\nname = "Acme"\nterms = ["Acme"]\n')
+    export = tmp_path / "export.jsonl"
+    export.write_text(json.dumps({
+        "source": "x", "external_id": "1", "url": "https://x.test/1", "author": "@loud",
+        "author_followers": 80_000, "published_at": "2026-11-20T10:00:00Z",
+        "text": "Acme is a scam, terrible, I hate them"}) + "\n{broken\n")
+    db = tmp_path / "cli.duckdb"
+    result = invoke("ingest", str(export), "--config", str(config), "--db", str(db))
+    assert result.exit_code == 1  # one line was rejected, and it is said
+    assert "1 mentions stored" in result.text and "line 2" in result.text
+    listed = invoke("tickets", "--json", "--db", str(db), "--config", str(config))
+    (ticket,) = json.loads(listed.output)
+    assert ticket["brand"] == "Acme" and ticket["priority"] in ("P1", "P2")
+
+
+def test_connectors_lists_rss():
+    result = invoke("connectors")
+    assert result.exit_code == 0 and "rss" in result.output
+
+
+def test_tickets_without_database_is_explained(tmp_path):
+    result = runner.invoke(app, ["tickets", "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 2 and "no database" in result.output

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import json
+
+from conftest import make_settings
+
+from earful.ingest import ingest_file
+from sql.store import Store
+
+
+def line(n: int, text: str, followers: int = 100, **extra) -> str:
+    record = {"source": "twitter", "external_id": str(n), "url": f"https://x.test/{n}",
+              "author": f"@user{n}", "author_followers": followers,
+              "published_at": "2026-11-20T10:00:00Z", "text": text, **extra}
+    return json.dumps(record)
+
+
+def write(path, lines):
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_ingest_scores_stores_and_opens_tickets(tmp_path):
+    settings = make_settings(tmp_path)
+    export = write(tmp_path / "export.jsonl", [
+        line(1, "@acme terrible service, my order is lost and I am furious",
+             followers=50_000, likes=12),
+        line(2, "@acme terrible service, my order is lost and I am furious",
+             followers=40),
+        line(3, "Loving my new Globex phone!"),
+        line(4, "nothing to do with any brand"),
+        line(5, "pre-matched export row", brand="Initech"),
+    ])
+    report = ingest_file(export, settings)
+    assert (report.lines, report.stored, report.new, report.unmatched, report.tickets) == \
+        (5, 4, 4, 1, 1)
+    assert report.errors == []
+    store = Store(settings.db_path)
+    (ticket,) = store.query("open_tickets")
+    assert ticket["brand"] == "Acme" and ticket["reach"] == 50_000
+    assert "author followers" in ticket["reason"]
+    with store.connect() as con:
+        assert con.execute("SELECT brand FROM mention_brands WHERE mention_id IN "
+                           "(SELECT id FROM mentions WHERE external_id = '5')").fetchone() == \
+            ("Initech",)
+        assert con.execute("SELECT likes, author_followers FROM mentions "
+                           "WHERE external_id = '1'").fetchone() == (12, 50_000)
+
+
+def test_bad_lines_are_reported_and_good_ones_kept(tmp_path):
+    settings = make_settings(tmp_path)
+    export = write(tmp_path / "export.jsonl", [
+        line(1, "Acme is fine"),
+        "{not json",
+        json.dumps({"source": "x", "text": "Acme"}),
+        line(4, "Acme again", author_followers="many"),
+        json.dumps([1, 2]),
+        line(6, "Acme", published_at="yesterday"),
+        line(7, "Acme last"),
+    ])
+    report = ingest_file(export, settings)
+    assert report.stored == 2
+    messages = "\n".join(report.errors)
+    assert "line 2: not valid JSON" in messages
+    assert "line 3: missing external_id" in messages
+    assert "line 4: author_followers must be a number" in messages
+    assert "line 5: expected a JSON object" in messages
+    assert "line 6: published_at is not an ISO 8601 time" in messages
+    assert len(report.errors) == 5
+
+
+def test_ingest_twice_changes_nothing(tmp_path):
+    settings = make_settings(tmp_path)
+    export = write(tmp_path / "export.jsonl",
+                   [line(n, "@acme terrible service, refund me now", followers=9000)
+                    for n in range(30)])
+    first = ingest_file(export, settings)
+    second = ingest_file(export, settings)
+    assert (first.new, first.tickets) == (30, 30)
+    assert (second.new, second.tickets) == (0, 0)
+    store = Store(settings.db_path)
+    assert store.count("mentions") == 30 and store.count("tickets") == 30
+
+
+def test_parallel_and_serial_ingest_store_the_same(tmp_path, monkeypatch):
+    monkeypatch.setattr("earful.ingest.CHUNK_LINES", 50)
+    monkeypatch.setattr("earful.ingest._PARALLEL_MIN_BYTES", 0)
+    lines = [line(n, f"Acme message {n} {'great' if n % 3 else 'awful'}",
+                  followers=n * 100) for n in range(400)]
+    export = write(tmp_path / "export.jsonl", lines)
+    results = {}
+    for workers in (1, 2):
+        settings = make_settings(tmp_path / f"w{workers}")
+        report = ingest_file(export, settings, workers=workers)
+        with Store(settings.db_path).connect() as con:
+            results[workers] = con.execute(
+                "SELECT m.external_id, s.compound, s.label FROM mentions m "
+                "JOIN mention_scores s ON s.mention_id = m.id ORDER BY 1").fetchall()
+        assert report.stored == 400
+    assert results[1] == results[2]
