@@ -62,7 +62,9 @@ class Mention:
     parent_id: str | None = None
     is_repost: bool = False
     is_own: bool = False
-    raw: Mapping[str, Any] = field(default_factory=dict)
+    # The source payload, kept for re-processing: a JSON-able mapping, or a string that is
+    # already JSON (bulk paths pass the line they read rather than re-encode it).
+    raw: Mapping[str, Any] | str = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.external_id:

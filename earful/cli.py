@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from earful.settings import ConfigError, load_settings
 
@@ -131,14 +131,13 @@ def ingest(
     if str(file) != "-":
         if not file.exists():
             raise _fail(f"no such file: {file}")
-        with file.open("rb") as handle:
-            total = sum(1 for _ in handle)
-    progress = Progress(TextColumn("ingest"), BarColumn(), MofNCompleteColumn(),
+        total = file.stat().st_size
+    progress = Progress(TextColumn("ingest"), BarColumn(), DownloadColumn(),
                         TimeElapsedColumn(), console=err, transient=True)
     with progress:
-        task = progress.add_task("lines", total=total)
+        task = progress.add_task("bytes", total=total)
         report = ingest_file(file, settings, workers=workers,
-                             on_chunk=lambda n: progress.advance(task, n))
+                             on_chunk=lambda _lines, size: progress.advance(task, size))
     console.print(
         f"Ingested {report.lines:,} lines into {escape(str(settings.db_path))}: "
         f"{report.stored:,} mentions stored ({report.new:,} new), {report.unmatched:,} named no "

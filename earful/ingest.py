@@ -118,7 +118,7 @@ def parse_line(line: str, now: datetime) -> tuple[Mention, str | None]:
         thread_id=_text(record, "thread_id"),
         parent_id=_text(record, "parent_id"),
         is_repost=bool(record.get("is_repost", False)),
-        raw=record,
+        raw=line.strip(),
     )
     return mention, _text(record, "brand")
 
@@ -128,6 +128,7 @@ class _ChunkResult:
     tables: BatchTables
     unmatched: int
     errors: list[str]
+    bytes_read: int
 
 
 _worker_pipeline: Pipeline | None = None
@@ -159,7 +160,7 @@ def _process_chunk(first_line_no: int, lines: list[str], now: datetime) -> _Chun
             processed.scored.append(item)
     tickets = pipeline.decide(processed.scored, now)
     return _ChunkResult(batch_tables(processed.scored, tickets, now), processed.unmatched,
-                        errors)
+                        errors, sum(len(line.encode()) for line in lines))
 
 
 def _chunks(handle: IO[str], size: int) -> Iterator[tuple[int, list[str]]]:
@@ -191,7 +192,7 @@ def ingest_file(
     settings: Settings,
     *,
     workers: int | None = None,
-    on_chunk: Callable[[int], None] | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
     """Ingest a JSON-lines file ('-' for stdin). Bad lines are reported with their line
     number and skipped; every good line is stored."""
@@ -203,7 +204,7 @@ def ingest_file(
     source = Path(path)
     status = "failed"
     try:
-        with _open(source) as handle:
+        with store.session(), _open(source) as handle:
             size_hint = source.stat().st_size if str(path) != "-" else 0
             workers = workers or (os.cpu_count() or 1)
             parallel = workers > 1 and size_hint > _PARALLEL_MIN_BYTES
@@ -217,7 +218,7 @@ def ingest_file(
                 report.unmatched += result.unmatched
                 report.errors.extend(result.errors)
                 if on_chunk:
-                    on_chunk(lines)
+                    on_chunk(lines, result.bytes_read)
         status = "completed"
     finally:
         store.finish_run(report.run_id, status)

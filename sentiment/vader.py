@@ -8,6 +8,8 @@ from typing import Literal
 
 from vaderSentiment import vaderSentiment as _vader
 
+from sentiment.fastvader import FastSentimentIntensityAnalyzer
+
 __all__ = [
     "MAX_SCORED_CHARS",
     "NEGATIVE_THRESHOLD",
@@ -50,79 +52,10 @@ def label_for(
     return "neutral"
 
 
-class _FastAnalyzer(_vader.SentimentIntensityAnalyzer):
-    """VADER with two hot helpers rewritten to lower-case only the words they look at.
-    The stock versions lower-case the whole sentence for every sentiment word (about a third
-    of VADER's time); scores are identical, which tests/test_sentiment.py checks against the
-    stock analyzer."""
-
-    @staticmethod
-    def _negation_check(valence: float, words: list[str], start_i: int, i: int) -> float:
-        def low(k: int) -> str:
-            return str(words[k]).lower()
-
-        def negated(word: str) -> bool:
-            return word in _NEGATE or "n't" in word
-
-        if start_i == 0 and negated(low(i - 1)):
-            valence = valence * _vader.N_SCALAR
-        if start_i == 1:
-            w2, w1 = low(i - 2), low(i - 1)
-            if w2 == "never" and (w1 == "so" or w1 == "this"):
-                valence = valence * 1.25
-            elif w2 == "without" and w1 == "doubt":
-                pass
-            elif negated(w2):
-                valence = valence * _vader.N_SCALAR
-        if start_i == 2:
-            w3, w2, w1 = low(i - 3), low(i - 2), low(i - 1)
-            if (w3 == "never" and (w2 == "so" or w2 == "this")) or (w1 == "so" or w1 == "this"):
-                valence = valence * 1.25
-            elif w3 == "without" and (w2 == "doubt" or w1 == "doubt"):
-                pass
-            elif negated(w3):
-                valence = valence * _vader.N_SCALAR
-        return valence
-
-    @staticmethod
-    def _special_idioms_check(valence: float, words: list[str], i: int) -> float:
-        n = len(words)
-
-        def low(k: int) -> str:
-            return str(words[k]).lower()
-
-        w3, w2, w1, w0 = low(i - 3), low(i - 2), low(i - 1), low(i)
-        onezero = f"{w1} {w0}"
-        twoonezero = f"{w2} {w1} {w0}"
-        twoone = f"{w2} {w1}"
-        threetwoone = f"{w3} {w2} {w1}"
-        threetwo = f"{w3} {w2}"
-        special = _vader.SPECIAL_CASES
-        for seq in (onezero, twoonezero, twoone, threetwoone, threetwo):
-            if seq in special:
-                valence = special[seq]
-                break
-        if n - 1 > i:
-            zeroone = f"{w0} {low(i + 1)}"
-            if zeroone in special:
-                valence = special[zeroone]
-        if n - 1 > i + 1:
-            zeroonetwo = f"{w0} {low(i + 1)} {low(i + 2)}"
-            if zeroonetwo in special:
-                valence = special[zeroonetwo]
-        for n_gram in (threetwoone, threetwo, twoone):
-            if n_gram in _vader.BOOSTER_DICT:
-                valence = valence + _vader.BOOSTER_DICT[n_gram]
-        return valence
-
-
-_NEGATE = frozenset(_vader.NEGATE)
-
-
 @lru_cache(maxsize=1)
 def analyzer() -> _vader.SentimentIntensityAnalyzer:
     """The process-wide analyzer (loading the lexicon costs ~20 ms)."""
-    return _FastAnalyzer()
+    return FastSentimentIntensityAnalyzer()
 
 
 def score(text: str) -> Sentiment:

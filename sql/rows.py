@@ -62,6 +62,10 @@ class BatchTables:
         return self.mentions.num_rows
 
 
+def _raw_json(raw: object) -> str:
+    return raw if isinstance(raw, str) else json.dumps(raw, default=str, ensure_ascii=False)
+
+
 def _columns(schema: pa.Schema, rows: list[tuple[object, ...]]) -> pa.Table:
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     return pa.Table.from_arrays(
@@ -83,7 +87,7 @@ def batch_tables(
             mention_id, m.source, m.external_id, item.source_name, m.url, m.title, m.text,
             a.id, a.handle, a.name, a.url, a.followers, m.published_at, m.lang,
             e.likes, e.reposts, e.replies, e.score, e.views, m.thread_id, m.parent_id,
-            m.is_repost, m.is_own, json.dumps(m.raw, default=str, ensure_ascii=False), now, now,
+            m.is_repost, m.is_own, _raw_json(m.raw), now, now,
         ))
         score_rows.append((
             mention_id, s.compound, s.positive, s.neutral, s.negative, s.label,

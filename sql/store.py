@@ -116,6 +116,7 @@ class Store:
     def __init__(self, path: str | Path, *, lock_timeout_s: float = LOCK_TIMEOUT_S):
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
+        self._held: duckdb.DuckDBPyConnection | None = None
 
     # -- connections --------------------------------------------------------------------
 
@@ -141,7 +142,11 @@ class Store:
     def connect(
         self, *, read_only: bool = False, auto_migrate: bool = True
     ) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection; the schema is brought up to date on first write use."""
+        """A short-lived connection; the schema is brought up to date on first write use.
+        Inside `session()`, the session's connection."""
+        if self._held is not None and not read_only:
+            yield self._held
+            return
         if read_only and not self.path.exists():
             raise FileNotFoundError(f"store: no database at {self.path} (run earful first)")
         if not read_only:
@@ -154,6 +159,21 @@ class Store:
             yield con
         finally:
             con.close()
+
+    @contextmanager
+    def session(self) -> Iterator[Store]:
+        """Keep one write connection open for a sequence of transactions (a bulk ingest),
+        saving an open and a checkpoint per batch. Other processes wait meanwhile, so only
+        short bulk jobs use it; flows do not."""
+        with self.connect() as con:
+            # The worker processes scoring the next chunks need the cores more than DuckDB's
+            # parallel insert does.
+            con.execute("SET threads = 1")
+            self._held = con
+            try:
+                yield self
+            finally:
+                self._held = None
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

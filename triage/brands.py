@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from connectors.base import Author
 from earful.settings import BrandConfig
@@ -22,6 +23,7 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+@lru_cache(maxsize=65_536)
 def normalize_handle(handle: str) -> str:
     return fold(handle.strip()).lstrip("@").rstrip("/")
 
@@ -48,45 +50,61 @@ class BrandMatch:
 @dataclass(frozen=True, slots=True)
 class _CompiledBrand:
     name: str
-    include: re.Pattern[str] | None
     exclude: re.Pattern[str] | None
     own_handles: frozenset[str]
 
 
+def _brand_terms(brand: BrandConfig) -> list[str]:
+    handles = [h for h in brand.handles if h.startswith("@")]
+    return [" ".join(fold(t).split()) for t in (*brand.terms, *brand.aliases, *handles)]
+
+
 class BrandMatcher:
-    """Compiled once per configuration; `match` is pure and cheap."""
+    """Compiled once per configuration; `match` is pure and cheap: one regex pass finds every
+    brand's terms, exclusions are only checked for brands that matched."""
 
     def __init__(self, brands: Sequence[BrandConfig]):
         self._brands = [
             _CompiledBrand(
                 name=brand.name,
-                include=_phrase_pattern(
-                    [*brand.terms, *brand.aliases, *(h for h in brand.handles if h.startswith("@"))]
-                ),
                 exclude=_phrase_pattern(brand.exclude),
                 own_handles=frozenset(normalize_handle(h) for h in brand.handles),
             )
             for brand in brands
         ]
+        self._term_brands: dict[str, list[int]] = {}
+        for index, brand in enumerate(brands):
+            for term in _brand_terms(brand):
+                owners = self._term_brands.setdefault(term, [])
+                if index not in owners:
+                    owners.append(index)
+        self._include = _phrase_pattern(self._term_brands)
 
     @property
     def brand_names(self) -> list[str]:
         return [b.name for b in self._brands]
 
     def match(self, text: str, *, only: Iterable[str] | None = None) -> list[BrandMatch]:
+        if self._include is None:
+            return []
         folded = fold(text)
+        found = self._include.findall(folded)
+        if not found:
+            return []
         allowed = set(only) if only is not None else None
+        terms_by_brand: dict[int, dict[str, None]] = {}
+        for raw in found:
+            term = " ".join(raw.split())
+            for index in self._term_brands.get(term, ()):
+                terms_by_brand.setdefault(index, {})[term] = None
         matches = []
-        for brand in self._brands:
-            if brand.include is None or (allowed is not None and brand.name not in allowed):
-                continue
-            found = brand.include.findall(folded)
-            if not found:
+        for index in sorted(terms_by_brand):
+            brand = self._brands[index]
+            if allowed is not None and brand.name not in allowed:
                 continue
             if brand.exclude is not None and brand.exclude.search(folded):
                 continue
-            terms = tuple(dict.fromkeys(re.sub(r"\s+", " ", f) for f in found))
-            matches.append(BrandMatch(brand.name, terms))
+            matches.append(BrandMatch(brand.name, tuple(terms_by_brand[index])))
         return matches
 
     def own_brand(self, author: Author) -> str | None:
