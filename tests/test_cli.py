@@ -79,3 +79,16 @@ def test_connectors_lists_rss():
 def test_tickets_without_database_is_explained(tmp_path):
     result = runner.invoke(app, ["tickets", "--db", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 2 and "no database" in result.output
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_run_one_cycle_prints_json_summary(tmp_path, rss_server):
+    config = tmp_path / "earful.toml"
+    config.write_text(
+        '[[brands]]\nname = "Acme"\nterms = ["Acme"]\n\n'
+        f'[[sources]]\nname = "liftoff"\nkind = "rss"\nurl = "{rss_server.url("/feeds/rss2.xml")}"\n'
+        "audience = 20000\n")
+    result = invoke("run", "--config", str(config), "--db", str(tmp_path / "r.duckdb"), "--json")
+    assert result.exit_code == 0
+    summary = json.loads(result.output[result.output.index("{"):])
+    assert summary["sources"][0]["new"] == 3 and summary["totals"]["tickets"] == 1
