@@ -4,6 +4,7 @@ per-source state that makes polling incremental."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -83,10 +84,20 @@ class SourceSpec:
 
     name: str
     kind: str
+    # The feed URL for rss; for API connectors the API's base URL (None: the official one).
     url: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     max_bytes: int = 10 * 1024 * 1024
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # What to search for: the terms and aliases of the brands this source listens for
+    # (or params["query"] when the source sets one).
+    queries: tuple[str, ...] = ()
+    # The brands' own account handles, lower-case without '@', so connectors can flag is_own.
+    own_handles: frozenset[str] = frozenset()
+
+    def base(self, default: str) -> str:
+        """The API base URL without a trailing slash: the configured url, else `default`."""
+        return (self.url or default).rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +138,20 @@ class SourceState:
     def is_due(self, now: datetime) -> bool:
         return self.next_check_at is None or self.next_check_at <= now
 
+    def cursors(self) -> dict[str, Any]:
+        """Per-query cursors, kept as a JSON object in `cursor` (one source, many queries)."""
+        if not self.cursor:
+            return {}
+        try:
+            value = json.loads(self.cursor)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def with_cursors(self, cursors: Mapping[str, Any], **changes: Any) -> SourceState:
+        return replace(self, cursor=json.dumps(dict(cursors), sort_keys=True, default=str),
+                       **changes)
+
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
@@ -137,6 +162,11 @@ class FetchResult:
     state: SourceState
     not_modified: bool = False
     item_errors: list[str] = field(default_factory=list)
+    # A failure after some pages were read: those mentions are kept and stored, the cursor
+    # stays where the failed page starts, and the source is counted as failed.
+    error: str | None = None
+    # The source's own limit is spent: the run stops polling it and it resumes at this time.
+    deferred_until: datetime | None = None
 
 
 class FetchFunction(Protocol):
@@ -154,7 +184,10 @@ class Connector:
     summary: str
     fetch: FetchFunction
     settings: Mapping[str, str] = field(default_factory=dict)
+    # Environment variable (or Prefect Secret block) names → what they are. Missing required
+    # secrets skip the source; optional ones unlock more (higher limits, search).
     secrets: Mapping[str, str] = field(default_factory=dict)
+    optional_secrets: Mapping[str, str] = field(default_factory=dict)
     requires_url: bool = False
     validate: Callable[[SourceSpec], list[str]] | None = None
 

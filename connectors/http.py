@@ -3,12 +3,14 @@ capped bodies, rate-limit headers, and HTTP failures translated once into `error
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpx
 
@@ -26,8 +28,10 @@ __all__ = [
     "RateLimit",
     "get",
     "make_client",
+    "parse_json",
     "parse_rate_limit",
     "parse_retry_after",
+    "request",
     "skip_without",
 ]
 
@@ -183,17 +187,37 @@ def get(
     *,
     source: str,
     headers: Mapping[str, str] | None = None,
-    params: Mapping[str, str | int] | None = None,
+    params: Mapping[str, Any] | None = None,
     max_bytes: int = 10 * 1024 * 1024,
     retries: int = RETRIES,
 ) -> HttpResponse:
     """GET with bounded retries on transient failures; every failure leaves as a
     `ConnectorError`. 304 is returned, not raised: it is a success with no body."""
+    return request(client, "GET", url, source=source, headers=headers, params=params,
+                   max_bytes=max_bytes, retries=retries)
+
+
+def request(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    source: str,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    json_body: Any = None,
+    form: Mapping[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+    max_bytes: int = 10 * 1024 * 1024,
+    retries: int = RETRIES,
+) -> HttpResponse:
+    """Any HTTP call with the same retries, caps and error translation as `get`."""
     attempt = 0
     while True:
         now = datetime.now(UTC)
         try:
-            with client.stream("GET", url, headers=headers, params=params) as response:
+            with client.stream(method, url, headers=headers, params=params, json=json_body,
+                               data=form, auth=auth) as response:
                 if response.status_code == 304 or response.is_success:
                     body = b"" if response.status_code == 304 else _read_capped(
                         response, max_bytes, source
@@ -234,3 +258,12 @@ def skip_without(secrets: Mapping[str, str], needed: list[str], source: str) -> 
     missing = [name for name in needed if not secrets.get(name)]
     if missing:
         raise SkippableError(f"{source}: missing credentials {', '.join(missing)}", source=source)
+
+
+def parse_json(response: HttpResponse, source: str) -> Any:
+    """The body as JSON; a body that is not JSON is a FatalError naming the source."""
+    try:
+        return json.loads(response.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FatalError(f"{source}: response from {response.url} is not valid JSON: {exc}",
+                         source=source, status=response.status) from exc

@@ -103,6 +103,8 @@ def run(
 ) -> None:
     """Run one listening cycle (the `listen` flow) on the configuration."""
     settings = _settings(config, db)
+    if as_json:  # keep stdout machine-readable; warnings still reach stderr
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from earful.render import summary_table
     from flows.listen import listen
 

@@ -19,6 +19,7 @@ from earful.secrets import resolve_secrets
 from earful.settings import Settings, SourceConfig
 from sql.rows import batch_tables
 from sql.store import RunSourceRecord, Store
+from triage.brands import normalize_handle
 from triage.pipeline import Pipeline
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "SourceOutcome",
     "SourceReport",
     "fetch_source",
+    "source_spec",
     "store_outcome",
 ]
 
@@ -72,15 +74,28 @@ class SourceReport:
         }
 
 
-def source_spec(source: SourceConfig, *, use_prefect_secrets: bool = False) -> SourceSpec:
+def source_spec(
+    source: SourceConfig, settings: Settings, *, use_prefect_secrets: bool = False
+) -> SourceSpec:
     connector = get_connector(source.kind)
+    brands = [b for b in settings.brands if source.brands is None or b.name in source.brands]
+    query = source.params.get("query")
+    if isinstance(query, str) and query.strip():
+        queries: tuple[str, ...] = (query.strip(),)
+    elif isinstance(query, list):
+        queries = tuple(str(q) for q in query if str(q).strip())
+    else:
+        queries = tuple(dict.fromkeys(t for b in brands for t in (*b.terms, *b.aliases)))
     return SourceSpec(
         name=source.name,
         kind=source.kind,
         url=source.url,
         params=dict(source.params),
         max_bytes=source.max_bytes,
-        secrets=resolve_secrets(connector.secrets, use_prefect=use_prefect_secrets),
+        secrets=resolve_secrets([*connector.secrets, *connector.optional_secrets],
+                                use_prefect=use_prefect_secrets),
+        queries=queries,
+        own_handles=frozenset(normalize_handle(h) for b in brands for h in b.handles),
     )
 
 
@@ -96,7 +111,7 @@ def fetch_source(
     now = now or datetime.now(UTC)
     connector = get_connector(source.kind)
     try:
-        spec = source_spec(source, use_prefect_secrets=use_prefect_secrets)
+        spec = source_spec(source, settings, use_prefect_secrets=use_prefect_secrets)
         result = connector.fetch(client, spec, state)
     except SkippableError as exc:
         return SourceOutcome(source.name, "skipped",
@@ -119,8 +134,19 @@ def fetch_source(
         log.exception("%s: unexpected error in the %s connector", source.name, source.kind)
         return _failed(source, state, settings, now,
                        f"{source.name}: unexpected {type(exc).__name__}: {exc}")
+    if result.error:
+        # Some pages were read before the failure: keep them, count the failure.
+        failed = _failed(source, result.state, settings, now, result.error)
+        return replace(failed, result=result, item_errors=list(result.item_errors))
     new_state = result.state.succeeded(now, source.poll_interval)
     status: Status = "not_modified" if result.not_modified else "ok"
+    if result.deferred_until is not None:
+        # The source's budget ran out mid-run: what was read is kept, and it resumes when
+        # its limit resets.
+        status = "deferred"
+        new_state = replace(new_state, next_check_at=max(new_state.next_check_at or now,
+                                                          result.deferred_until),
+                            rate_limit_remaining=0, rate_limit_reset=result.deferred_until)
     return SourceOutcome(source.name, status, new_state, result=result,
                          item_errors=list(result.item_errors))
 

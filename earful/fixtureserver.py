@@ -9,9 +9,10 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 __all__ = ["FixtureServer", "Route", "routes_from_dir", "serve"]
 
@@ -61,17 +62,42 @@ class FixtureServer:
         return self.base_url + path
 
     def hits(self, path: str) -> list[dict[str, str]]:
-        return [headers for p, headers in self.requests if p == path]
+        """Headers of each request to `path` (query string ignored unless given)."""
+        return [headers for p, headers in self.requests
+                if p == path or ("?" not in path and p.split("?", 1)[0] == path)]
+
+    def match(self, target: str) -> Route | None:
+        """The route for a request target: an exact match, else the route on the same path
+        whose query parameters are the largest subset of the request's, else the bare path.
+        Lets fixtures tell pages apart by cursor (`/search?after=t3_2`) whatever the order
+        or extra parameters of the request."""
+        if target in self.routes:
+            return self.routes[target]
+        path, _, query = target.partition("?")
+        asked = set(parse_qsl(query, keep_blank_values=True))
+        best: tuple[int, Route] | None = None
+        for key, route in self.routes.items():
+            key_path, _, key_query = key.partition("?")
+            if key_path != path:
+                continue
+            wanted = set(parse_qsl(key_query, keep_blank_values=True))
+            if wanted <= asked and (best is None or len(wanted) > best[0]):
+                best = (len(wanted), route)
+        return best[1] if best else None
 
     def start(self) -> FixtureServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                self.rfile.read(length)
+                self.do_GET()
+
             def do_GET(self) -> None:
-                path = self.path.split("?", 1)[0]
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 server.requests.append((self.path, headers))
-                route = server.routes.get(self.path) or server.routes.get(path)
+                route = server.match(self.path)
                 if route is None:
                     self._send(404, b"not found", "text/plain", {})
                     return
@@ -133,7 +159,3 @@ def serve(routes: Mapping[str, Route]) -> Iterator[FixtureServer]:
         yield server
     finally:
         server.stop()
-
-
-def http_date(value: object) -> str:
-    return format_datetime(value, usegmt=True)  # type: ignore[arg-type]

@@ -86,9 +86,9 @@ def test_run_one_cycle_prints_json_summary(tmp_path, rss_server):
     config = tmp_path / "earful.toml"
     config.write_text(
         '[[brands]]\nname = "Acme"\nterms = ["Acme"]\n\n'
-        f'[[sources]]\nname = "liftoff"\nkind = "rss"\nurl = "{rss_server.url("/feeds/rss2.xml")}"\n'
-        "audience = 20000\n")
+        '[[sources]]\nname = "liftoff"\nkind = "rss"\n'
+        f'url = "{rss_server.url("/feeds/rss2.xml")}"\naudience = 20000\n')
     result = invoke("run", "--config", str(config), "--db", str(tmp_path / "r.duckdb"), "--json")
     assert result.exit_code == 0
-    summary = json.loads(result.output[result.output.index("{"):])
+    summary = json.loads(result.stdout[result.stdout.index('{\n  "run_id"'):])
     assert summary["sources"][0]["new"] == 3 and summary["totals"]["tickets"] == 1

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import write_config
 
+from conftest import write_config
 from sql.store import Store
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 
 from conftest import make_settings
-
 from earful.ingest import ingest_file
 from sql.store import Store
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from conftest import FIXTURES, make_settings
 
+from conftest import FIXTURES, make_settings
 from connectors.base import SourceSpec, SourceState
 from connectors.errors import FatalError, RetriableError
 from connectors.http import make_client
