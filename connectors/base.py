@@ -63,6 +63,10 @@ class Mention:
     parent_id: str | None = None
     is_repost: bool = False
     is_own: bool = False
+    # Reviews: the stars given, on a 1-5 scale (connectors convert other scales), and how
+    # many ratings the listing has (its audience signal: reviews have no followers).
+    rating: float | None = None
+    listing_ratings: int | None = None
     # The source payload, kept for re-processing: a JSON-able mapping, or a string that is
     # already JSON (bulk paths pass the line they read rather than re-encode it).
     raw: Mapping[str, Any] | str = field(default_factory=dict)
@@ -72,6 +76,8 @@ class Mention:
             raise ValueError(f"{self.source}: mention without an external id")
         if self.published_at.tzinfo is None:
             raise ValueError(f"{self.source}: published_at must be timezone-aware")
+        if self.rating is not None and not 1 <= self.rating <= 5:
+            raise ValueError(f"{self.source}: rating {self.rating!r} is not on the 1-5 scale")
 
     @property
     def id(self) -> str:
@@ -190,6 +196,9 @@ class Connector:
     optional_secrets: Mapping[str, str] = field(default_factory=dict)
     requires_url: bool = False
     validate: Callable[[SourceSpec], list[str]] | None = None
+    # Re-read given mentions by id for fresh engagement (the hourly followup flow, for the
+    # mentions of open tickets); returns those it could re-read. None: the connector cannot.
+    refresh: Callable[[httpx.Client, SourceSpec, list[Mention]], list[Mention]] | None = None
 
 
 def utcnow() -> datetime:

@@ -16,10 +16,14 @@ __all__ = [
 class ConnectorError(Exception):
     """Base of every error a connector raises. `source` names the failing source."""
 
-    def __init__(self, message: str, *, source: str | None = None, status: int | None = None):
+    def __init__(self, message: str, *, source: str | None = None, status: int | None = None,
+                 body: str | None = None):
         super().__init__(message)
         self.source = source
         self.status = status
+        # The start of an HTTP error's body: APIs say why there (Stack Exchange's
+        # error_name, YouTube's quotaExceeded), connectors read it to decide what to do.
+        self.body = body
 
 
 class RetriableError(ConnectorError):
@@ -37,8 +41,9 @@ class RateLimitedError(RetriableError):
         retry_at: datetime | None = None,
         source: str | None = None,
         status: int | None = None,
+        body: str | None = None,
     ):
-        super().__init__(message, source=source, status=status)
+        super().__init__(message, source=source, status=status, body=body)
         self.retry_after_s = retry_after_s
         self.retry_at = retry_at
 

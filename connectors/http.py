@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ __all__ = [
     "parse_json",
     "parse_rate_limit",
     "parse_retry_after",
+    "redact_url",
     "request",
     "skip_without",
 ]
@@ -154,9 +156,46 @@ def _read_capped(response: httpx.Response, max_bytes: int, source: str) -> bytes
     return b"".join(chunks)
 
 
+# Query parameters that carry credentials (YouTube's and Stack Exchange's `key`, tokens):
+# their values never reach a message or a log line.
+_SECRET_PARAM = re.compile(
+    r"^(?:key|api_?key|access_?token|token|client_?secret|secret|password|sig|signature|"
+    r"auth|jwt)$", re.IGNORECASE)
+ERROR_BODY_BYTES = 4096
+
+
+def redact_url(url: str | httpx.URL) -> str:
+    """The URL with the values of credential-like query parameters replaced."""
+    parsed = httpx.URL(str(url))
+    if not parsed.query:
+        return str(parsed)
+    pairs = [(k, "REDACTED" if _SECRET_PARAM.match(k) else v)
+             for k, v in parsed.params.multi_items()]
+    return str(parsed.copy_with(params=pairs))
+
+
+def _error_body(response: httpx.Response) -> str | None:
+    """The first few KB of an error body (never the whole of a 50 MB error page)."""
+    data = b""
+    try:
+        for chunk in response.iter_bytes():
+            data += chunk
+            if len(data) >= ERROR_BODY_BYTES:
+                break
+    except httpx.HTTPError:
+        pass
+    return data[:ERROR_BODY_BYTES].decode("utf-8", "replace") if data else None
+
+
 def _error_for_status(response: httpx.Response, source: str, now: datetime) -> ConnectorError:
+    error = _translate_status(response, source, now)
+    error.body = _error_body(response)
+    return error
+
+
+def _translate_status(response: httpx.Response, source: str, now: datetime) -> ConnectorError:
     status = response.status_code
-    url = str(response.request.url)
+    url = redact_url(response.request.url)
     if status == 429 or (status == 403 and "retry-after" in response.headers):
         retry_after = parse_retry_after(response.headers.get("retry-after"), now)
         limit = parse_rate_limit(response.headers, now)
@@ -231,14 +270,16 @@ def request(
                     )
                 error = _error_for_status(response, source, now)
         except httpx.TimeoutException as exc:
-            error = RetriableError(f"{source}: timed out fetching {url}", source=source)
-            error.__cause__ = exc
-        except httpx.TransportError as exc:
-            error = RetriableError(f"{source}: {type(exc).__name__} fetching {url}: {exc}",
+            error = RetriableError(f"{source}: timed out fetching {redact_url(url)}",
                                    source=source)
             error.__cause__ = exc
+        except httpx.TransportError as exc:
+            error = RetriableError(
+                f"{source}: {type(exc).__name__} fetching {redact_url(url)}: {exc}",
+                source=source)
+            error.__cause__ = exc
         except httpx.InvalidURL as exc:
-            raise FatalError(f"{source}: invalid URL {url!r}: {exc}", source=source) from exc
+            raise FatalError(f"{source}: invalid URL {redact_url(url)!r}", source=source) from exc
         if isinstance(error, RateLimitedError):
             wait = error.retry_after_s
             if wait is None or wait > MAX_INLINE_WAIT_S or attempt >= retries:
@@ -249,7 +290,7 @@ def request(
             wait = RETRY_BACKOFF_S * (2**attempt)
         attempt += 1
         log.warning("%s: retrying in %.1fs after: %s", source, wait, error,
-                    extra={"source": source, "url": url, "retry_after_s": wait})
+                    extra={"source": source, "url": redact_url(url), "retry_after_s": wait})
         time.sleep(wait)
 
 

@@ -1,5 +1,7 @@
 """RSS 2.0 / RSS 1.0 / Atom feeds, Google Alerts included: conditional GET, then feedparser
-on the bytes with the response headers, then one Mention per entry."""
+on the bytes with the response headers, then one Mention per entry. Entries that carry Media
+RSS statistics (YouTube channel feeds: media:group/media:community) get their views, and
+likes when the star rating shows only top ratings, as engagement."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import httpx
 from connectors.base import (
     Author,
     Connector,
+    Engagement,
     FetchResult,
     Mention,
     SourceSpec,
@@ -29,7 +32,15 @@ from connectors.errors import FatalError
 from connectors.http import get
 from connectors.text import html_to_text, normalize_whitespace
 
-__all__ = ["CONNECTOR", "fetch", "parse_feed", "to_mention", "unwrap_google_link"]
+__all__ = [
+    "CONNECTOR",
+    "fetch",
+    "media_engagement",
+    "parse_feed",
+    "read_feed",
+    "to_mention",
+    "unwrap_google_link",
+]
 
 NAME = "rss"
 log = logging.getLogger("earful.connectors.rss")
@@ -107,14 +118,62 @@ def _external_id(entry: Mapping[str, Any], link: str | None, title: str, feed_ur
     return f"{feed_url}#sha256:{digest}"
 
 
+def _count(value: Any) -> int | None:
+    """A non-negative whole number from a feed attribute ("1234", "1,234"), else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = int(str(value).replace(",", "").strip())
+    except ValueError:
+        return None
+    return number if number >= 0 else None
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def media_engagement(entry: Mapping[str, Any]) -> Engagement:
+    """Engagement from Media RSS community elements (rssboard.org/media-rss#optional-elements:
+    `<media:statistics views=.. favorites=..>`, `<media:starRating average count min max>`),
+    which YouTube channel feeds put in each entry's media:group/media:community. Views come
+    from `views`. The star rating counts ratings, not likes; but when its average equals
+    its maximum every rating was the top one, so the count is a count of likes. YouTube
+    feeds now give thumbs-ups only as `average="5.00" max="5"` with `count` the likes; any
+    other average leaves likes unknown rather than guessed."""
+    stats = entry.get("media_statistics")
+    stats = stats if isinstance(stats, Mapping) else {}
+    rating = entry.get("media_starrating")
+    rating = rating if isinstance(rating, Mapping) else {}
+    average, top = _number(rating.get("average")), _number(rating.get("max"))
+    likes = _count(rating.get("count")) if (
+        average is not None and top is not None and average >= top) else None
+    return Engagement(likes=likes, views=_count(stats.get("views")))
+
+
+def _is_own(author: Author, own_handles: frozenset[str]) -> bool:
+    if not own_handles:
+        return False
+    candidates = {v.lower().lstrip("@").rstrip("/") for v in (author.id, author.url) if v}
+    return bool(candidates & own_handles)
+
+
 def to_mention(
     entry: Mapping[str, Any],
     *,
     feed_url: str,
     feed_lang: str | None = None,
     fetched_at: datetime | None = None,
+    source: str = NAME,
+    own_handles: frozenset[str] = frozenset(),
 ) -> Mention:
-    """One feed entry as a Mention. Pure: no network, no clock unless the entry has no date."""
+    """One feed entry as a Mention. Pure: no network, no clock unless the entry has no date.
+    `source` lets connectors built on feeds (googlenews) reuse this mapping under their
+    own name. A YouTube channel feed's entry also gets the channel id as author id and its
+    media statistics as engagement (see `media_engagement`)."""
     title = _detail_text(entry, "title")
     raw_link = entry.get("link") or next(
         (link.get("href") for link in entry.get("links") or [] if link.get("href")), None
@@ -135,27 +194,34 @@ def to_mention(
         raise ValueError("entry has no title, text or link")
     content = entry.get("content") or []
     lang = (content[0].get("language") if content else None) or feed_lang
+    # YouTube feeds name the channel in <yt:channelId> (feedparser: yt_channelid).
+    channel_id = entry.get("yt_channelid")
+    author = Author(
+        id=(channel_id.strip() or None) if isinstance(channel_id, str) else None,
+        name=(html_to_text(author_name) or None) if author_name else None,
+        url=urljoin(feed_url, author_url) if author_url else None,
+    )
     return Mention(
-        source=NAME,
+        source=source,
         external_id=_external_id(entry, link, title, feed_url),
         url=link,
         title=title or None,
         text=text,
         published_at=published or fetched_at or datetime.now(UTC),
-        author=Author(
-            name=(html_to_text(author_name) or None) if author_name else None,
-            url=urljoin(feed_url, author_url) if author_url else None,
-        ),
+        author=author,
+        engagement=media_engagement(entry),
         lang=(lang or None) and lang.split("-")[0].lower(),
+        is_own=_is_own(author, own_handles),
         raw=_jsonable(entry),
     )
 
 
-def parse_feed(
-    body: bytes, *, feed_url: str, headers: Mapping[str, str] | None = None
-) -> tuple[list[Mention], list[str]]:
-    """Mentions from a feed body, plus one message per entry that could not be read.
-    Raises FatalError when the body is not a feed at all."""
+def read_feed(
+    body: bytes, *, feed_url: str, headers: Mapping[str, str] | None = None,
+    source: str = NAME,
+) -> feedparser.FeedParserDict:
+    """feedparser's reading of a feed body (bytes, with the response headers; author
+    elements defused first). Raises FatalError when the body is not a feed at all."""
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers.setdefault("content-location", feed_url)
     response_headers.setdefault("content-type", "application/xml")
@@ -163,13 +229,23 @@ def parse_feed(
     if not parsed.entries and not parsed.get("version"):
         reason = parsed.get("bozo_exception") or "no entries"
         raise FatalError(
-            f"{NAME}: malformed feed at {feed_url}: not an RSS or Atom document ({reason})",
-            source=NAME,
+            f"{source}: malformed feed at {feed_url}: not an RSS or Atom document ({reason})",
+            source=source,
         )
     if parsed.bozo:
-        log.warning("rss: %s is not well-formed (%s); kept %d entries",
-                    feed_url, parsed.get("bozo_exception"), len(parsed.entries),
-                    extra={"source": NAME, "url": feed_url})
+        log.warning("%s: %s is not well-formed (%s); kept %d entries",
+                    source, feed_url, parsed.get("bozo_exception"), len(parsed.entries),
+                    extra={"source": source, "url": feed_url})
+    return parsed
+
+
+def parse_feed(
+    body: bytes, *, feed_url: str, headers: Mapping[str, str] | None = None,
+    own_handles: frozenset[str] = frozenset(),
+) -> tuple[list[Mention], list[str]]:
+    """Mentions from a feed body, plus one message per entry that could not be read.
+    Raises FatalError when the body is not a feed at all."""
+    parsed = read_feed(body, feed_url=feed_url, headers=headers)
     feed_lang = parsed.feed.get("language")
     fetched_at = datetime.now(UTC)
     mentions: list[Mention] = []
@@ -178,7 +254,7 @@ def parse_feed(
     for index, entry in enumerate(parsed.entries):
         try:
             mention = to_mention(entry, feed_url=feed_url, feed_lang=feed_lang,
-                                 fetched_at=fetched_at)
+                                 fetched_at=fetched_at, own_handles=own_handles)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             errors.append(f"{NAME}: entry {index} of {feed_url} skipped: {exc}")
             continue
@@ -209,7 +285,8 @@ def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> Fetch
     if response.not_modified:
         return FetchResult(mentions=[], state=state, not_modified=True)
     mentions, errors = parse_feed(response.body, feed_url=response.url,
-                                  headers=dict(response.headers))
+                                  headers=dict(response.headers),
+                                  own_handles=source.own_handles)
     new_state = replace(
         state,
         etag=response.headers.get("etag"),
@@ -220,11 +297,13 @@ def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> Fetch
 
 CONNECTOR = Connector(
     name=NAME,
-    summary="RSS 2.0, RSS 1.0 and Atom feeds, Google Alerts feeds included "
-    "(conditional GET with ETag / Last-Modified).",
+    summary="RSS 2.0, RSS 1.0 and Atom feeds, Google Alerts and YouTube channel feeds "
+    "included (conditional GET with ETag / Last-Modified; YouTube views and likes from "
+    "Media RSS statistics).",
     fetch=fetch,
     settings={
-        "url": "the feed URL (required)",
+        "url": "the feed URL (required); a YouTube channel feed is "
+        "https://www.youtube.com/feeds/videos.xml?channel_id=UC…",
         "audience": "estimated readership, used as the reach of every entry",
     },
     requires_url=True,

@@ -6,14 +6,14 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-from earful.settings import ConfigError, load_settings
+from earful import cli_desk, cli_report, cli_sources, cli_web
+from earful.clicommon import ConfigOpt, DbOpt, console, err, fail, settings_for
 
 # Before anything imports Prefect: no usage telemetry from a listening tool.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -25,32 +25,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
-err = Console(stderr=True)
-
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="earful.toml to use [env: EARFUL_CONFIG]",
-                 show_default="./earful.toml"),
-]
-DbOpt = Annotated[
-    Path | None,
-    typer.Option("--db", help="DuckDB file [env: EARFUL_DB; default: the config's, "
-                              "./earful.duckdb]"),
-]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/] {escape(message)}")
-    return typer.Exit(code)
-
-
-def _settings(config: Path | None, db: Path | None, *, required: bool = True) -> Any:
-    try:
-        return load_settings(config, db, required=required)
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
-
 
 @app.command()
 def init(
@@ -61,7 +35,7 @@ def init(
     from importlib import resources
 
     if path.exists() and not force:
-        raise _fail(f"{path} already exists (use --force to overwrite)")
+        raise fail(f"{path} already exists (use --force to overwrite)")
     path.write_text(resources.files("earful").joinpath("starter.toml").read_text("utf-8"),
                     encoding="utf-8")
     console.print(f"Wrote {path}. Edit the brands and sources, then run [bold]earful doctor[/].")
@@ -102,7 +76,7 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Run one listening cycle (the `listen` flow) on the configuration."""
-    settings = _settings(config, db)
+    settings = settings_for(config, db)
     if as_json:  # keep stdout machine-readable; warnings still reach stderr
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from earful.render import summary_table
@@ -128,11 +102,11 @@ def ingest(
     """Bulk-load a JSON-lines export through the same pipeline and store."""
     from earful.ingest import ingest_file
 
-    settings = _settings(config, db)
+    settings = settings_for(config, db)
     total = None
     if str(file) != "-":
         if not file.exists():
-            raise _fail(f"no such file: {file}")
+            raise fail(f"no such file: {file}")
         total = file.stat().st_size
     progress = Progress(TextColumn("ingest"), BarColumn(), DownloadColumn(),
                         TimeElapsedColumn(), console=err, transient=True)
@@ -154,25 +128,52 @@ def ingest(
 
 
 @app.command()
-def tickets(
-    config: ConfigOpt = None,
-    db: DbOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+def score(
+    file: Annotated[str, typer.Argument(help="JSON lines with id and text, a CSV file with a "
+                                             "text column, or - for stdin")] = "-",
+    csv_input: Annotated[bool, typer.Option("--csv", help="read CSV (default for *.csv)")] = False,
+    text_col: Annotated[str, typer.Option(help="CSV column holding the text")] = "text",
+    id_col: Annotated[str, typer.Option(help="CSV column holding the id")] = "id",
+    workers: Annotated[int | None, typer.Option(help="processes [default: all cores]")] = None,
 ) -> None:
-    """List open tickets, most urgent first."""
-    from earful.render import tickets_view
-    from sql.store import Store
+    """Score texts: sentiment, complaint likelihood, language and reasons, as JSON lines."""
+    from earful.scoring import InputError, json_line_items, read_records, score_lines
 
-    settings = _settings(config, db, required=False)
-    if not settings.db_path.exists():
-        raise _fail(f"no database at {settings.db_path} (run `earful run` or `earful demo`)")
-    rows = Store(settings.db_path).query("open_tickets")
-    if as_json:
-        print(json.dumps(rows, default=str, indent=2))
-    elif rows:
-        console.print(tickets_view(rows, f"{len(rows)} open tickets, most urgent first"))
-    else:
-        console.print("No open tickets.")
+    is_csv = csv_input or file.lower().endswith(".csv")
+    if file != "-" and not Path(file).exists():
+        raise fail(f"no such file: {file}")
+    handle = sys.stdin if file == "-" else open(file, encoding="utf-8", newline="")  # noqa: SIM115
+    try:
+        items = (read_records(handle, csv_input=True, text_col=text_col, id_col=id_col)
+                 if is_csv else json_line_items(handle))
+        out = sys.stdout
+        for line in score_lines(items, workers):
+            out.write(line + "\n")
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+
+
+@app.command(name="eval")
+def evaluate_command(
+    file: Annotated[Path, typer.Argument(help="CSV file with a text and a label column")],
+    text_col: Annotated[str, typer.Option("--text-col", help="column with the text")] = "text",
+    label_col: Annotated[str, typer.Option("--label-col", help="column with the label: 1/0 "
+                                           "for complaints, or a number for sentiment")] = "label",
+) -> None:
+    """Measure earful against labelled data: P/R/F1 for complaints, Pearson r for sentiment."""
+    from earful.scoring import InputError, evaluate
+
+    if not file.exists():
+        raise fail(f"no such file: {file}")
+    try:
+        result = evaluate(file.read_text(encoding="utf-8"), text_col, label_col)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    for line in result.lines():
+        console.print(line)
 
 
 @app.command()
@@ -206,6 +207,12 @@ def doctor(config: ConfigOpt = None, db: DbOpt = None) -> None:
         console.print(f"{marks[check.level]} {escape(check.subject)}: {escape(check.detail)}")
     if any(c.level == "fail" for c in checks):
         raise typer.Exit(1)
+
+
+app.command()(cli_sources.sources)
+app.add_typer(cli_web.app)
+app.add_typer(cli_report.app)
+app.add_typer(cli_desk.app, name="tickets")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -20,13 +20,16 @@ from earful.settings import Settings, SourceConfig
 from sql.rows import batch_tables
 from sql.store import RunSourceRecord, Store
 from triage.brands import normalize_handle
+from triage.health import check_source
 from triage.pipeline import Pipeline
+from triage.spikes import detect_spikes
 
 __all__ = [
     "BATCH_SIZE",
     "SourceOutcome",
     "SourceReport",
     "fetch_source",
+    "raise_spike_alerts",
     "source_spec",
     "store_outcome",
 ]
@@ -189,7 +192,8 @@ def store_outcome(
     for index, chunk in enumerate(chunks):
         processed = pipeline.process(
             chunk, source_name=source.name, now=now, audience=source.audience,
-            only_brands=source.brands,
+            only_brands=source.brands, known_brand=source.about,
+            previous=store.previous_reach([m.id for m in chunk], now),
         )
         matched += len(processed.scored)
         last = index == len(chunks) - 1
@@ -209,3 +213,26 @@ def store_outcome(
         matched=matched, new=new, tickets=tickets, errors=errors, message=message,
         next_check_at=outcome.state.next_check_at,
     )
+
+
+def raise_health_alerts(store: Store, settings: Settings, now: datetime | None = None
+                        ) -> list[str]:
+    """Check every enabled source's failure streak and cadence; store and return new
+    operational alerts (one per episode)."""
+    now = now or datetime.now(UTC)
+    sources = {s.name: s for s in settings.sources if s.enabled}
+    health = settings.health
+    alerts = [alert for activity in store.source_activity(list(sources), now)
+              for alert in check_source(activity, sources[activity.source_name].poll_interval,
+                                        now, health.failures_in_a_row, health.silence_factor)]
+    new_ids = store.write_alerts(alerts, now)
+    return [a.message for a in alerts if a.id in new_ids]
+
+
+def raise_spike_alerts(store: Store, now: datetime | None = None) -> list[str]:
+    """Compare each brand's last hour with its baseline; store and return new alerts."""
+    now = now or datetime.now(UTC)
+    alerts = [alert for activity in store.brand_activity(now)
+              for alert in detect_spikes(activity, now)]
+    new_ids = store.write_alerts(alerts, now)
+    return [a.message for a in alerts if a.id in new_ids]

@@ -20,6 +20,9 @@ from pydantic import (
 )
 
 from connectors.registry import names as connector_names
+from desk.config import DeskConfig
+from notify.config import NotificationsConfig
+from triage.health import FAILURES_IN_A_ROW, SILENCE_FACTOR
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -92,6 +95,11 @@ class BrandConfig(_Strict):
     handles: list[str] = Field(
         default_factory=list, description="the brand's own accounts: their posts are not risks"
     )
+    competitor: bool = Field(
+        default=False,
+        description="a competitor's brand, listened to for comparison (the digest's share of "
+        "voice); false: one of your own brands",
+    )
 
     @field_validator("terms", "aliases", "exclude", "handles")
     @classmethod
@@ -112,6 +120,11 @@ class SourceConfig(_Strict):
     )
     brands: list[str] | None = Field(
         default=None, description="only match these brands (default: all)"
+    )
+    about: str | None = Field(
+        default=None,
+        description="every mention of this source is about this brand, named or not (the "
+        "reviews of the brand's own app or business)",
     )
     enabled: bool = True
     max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
@@ -148,6 +161,10 @@ class Thresholds(_Strict):
     )
     negative: float = Field(default=-0.05, ge=-1.0, le=0.0)
     positive: float = Field(default=0.05, ge=0.0, le=1.0)
+    projection_window: Duration = Field(
+        default=timedelta(hours=4),
+        description="how far ahead a mention's reach growth is projected (the P2 SLA)",
+    )
 
 
 Priority = Literal["P1", "P2", "P3", "P4"]
@@ -165,8 +182,21 @@ class SlaConfig(_Strict):
         return getattr(self, priority)
 
 
+class HealthConfig(_Strict):
+    """When a source raises an operational alert (triage/health.py)."""
+
+    failures_in_a_row: int = Field(default=FAILURES_IN_A_ROW, ge=1)
+    silence_factor: float = Field(
+        default=SILENCE_FACTOR, gt=1.0,
+        description="silent = no new mention for this many times its usual gap")
+
+
 class DatabaseConfig(_Strict):
     path: str = str(DEFAULT_DB_PATH)
+    snapshot: bool = Field(
+        default=True, description="publish a read-only copy for analysts after each run")
+    snapshot_path: str | None = Field(
+        default=None, description="where (default: <database>.snapshot.duckdb beside it)")
 
 
 class HttpConfig(_Strict):
@@ -181,8 +211,11 @@ class Settings(_Strict):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     sla: SlaConfig = Field(default_factory=SlaConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
+    health: HealthConfig = Field(default_factory=HealthConfig)
     brands: list[BrandConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
+    desk: DeskConfig = Field(default_factory=DeskConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -197,11 +230,23 @@ class Settings(_Strict):
             unknown = sorted(set(source.brands or []) - set(brand_names))
             if unknown:
                 raise ValueError(f"sources[{index}].brands: unknown brands {unknown}")
+            if source.about is not None and source.about not in brand_names:
+                raise ValueError(f"sources[{index}].about: unknown brand {source.about!r} "
+                                 f"(brands: {', '.join(brand_names)})")
         return self
 
     @property
     def db_path(self) -> Path:
         return Path(self.database.path)
+
+    @property
+    def snapshot_path(self) -> Path | None:
+        """Where analysts read while flows write (None: no snapshot is published)."""
+        if not self.database.snapshot:
+            return None
+        if self.database.snapshot_path:
+            return Path(self.database.snapshot_path)
+        return self.db_path.with_name(f"{self.db_path.stem}.snapshot.duckdb")
 
     def source(self, name: str) -> SourceConfig:
         for source in self.sources:

@@ -9,15 +9,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 from prefect.utilities.annotations import quote
 
 from connectors.base import SourceState
 from connectors.http import make_client
-from earful.cycle import SourceOutcome, SourceReport, fetch_source, store_outcome
+from earful.cycle import (
+    SourceOutcome,
+    SourceReport,
+    fetch_source,
+    raise_health_alerts,
+    raise_spike_alerts,
+    store_outcome,
+)
 from earful.settings import Settings, SourceConfig, load_settings
-from sql.store import Store
+from flows.storage import ensure_write_limit, flow_store
+from notify.cycle import notify_step
 from triage.pipeline import Pipeline
 
 __all__ = ["listen"]
@@ -34,8 +43,49 @@ def fetch_source_task(
 def store_source_task(
     source: SourceConfig, outcome: SourceOutcome, settings: Settings, run_id: str
 ) -> SourceReport:
-    return store_outcome(Store(settings.db_path), Pipeline(settings), source, outcome,
+    return store_outcome(flow_store(settings), Pipeline(settings), source, outcome,
                          run_id=run_id)
+
+
+@task(name="detect-spikes", cache_policy=NO_CACHE)
+def detect_spikes_task(settings: Settings) -> list[str]:
+    return raise_spike_alerts(flow_store(settings))
+
+
+@task(name="check-source-health", cache_policy=NO_CACHE)
+def source_health_task(settings: Settings) -> list[str]:
+    return raise_health_alerts(flow_store(settings), settings)
+
+
+@task(name="notify", cache_policy=NO_CACHE)
+def notify_task(settings: Settings) -> dict[str, Any]:
+    """Route new ticket events and alerts into the outbox and deliver what is due
+    (notify/). A receiver that is down never fails the listen run: it is retried later."""
+    try:
+        return notify_step(flow_store(settings), settings, use_prefect_secrets=True)
+    except Exception as exc:
+        get_run_logger().error("listen: notifications failed: %s: %s", type(exc).__name__, exc)
+        return {"error": type(exc).__name__}
+
+
+@task(name="publish-snapshot", cache_policy=NO_CACHE)
+def publish_snapshot_task(settings: Settings) -> str | None:
+    """Refresh the analysts' read-only copy (README: "For analysts")."""
+    target = settings.snapshot_path
+    return str(flow_store(settings).publish_snapshot(target)) if target else None
+
+
+@task(name="publish-run-artifact", cache_policy=NO_CACHE)
+def publish_artifact_task(summary: dict[str, Any]) -> None:
+    """A table per run in the Prefect UI: what each source fetched, stored, failed on, and
+    when it is checked next."""
+    create_table_artifact(
+        key="earful-listen",
+        table=artifact_rows(summary),
+        description=f"earful listen run {summary['run_id']}: {summary['totals']['new']} new "
+        f"mentions, {summary['totals']['tickets']} new tickets, "
+        f"{summary['totals']['errors']} errors",
+    )
 
 
 def _flow_run_id() -> str | None:
@@ -51,6 +101,7 @@ def listen(
     db: str | None = None,
     sources: list[str] | None = None,
     force: bool = False,
+    kinds: list[str] | None = None,
 ) -> dict[str, Any]:
     """Poll due sources, store their mentions, open tickets.
 
@@ -59,15 +110,20 @@ def listen(
         db: DuckDB file (default: $EARFUL_DB, the config's database.path, ./earful.duckdb).
         sources: only these configured source names (default: all enabled sources).
         force: poll sources even when they are not due yet.
+        kinds: only sources of these connector kinds, e.g. ["rss"] (default: every kind);
+            prefect.yaml's deployments use it to poll social, feeds and reviews at their
+            own cadences.
     """
     logger = get_run_logger()
     settings = load_settings(config, db)
-    store = Store(settings.db_path)
+    ensure_write_limit()
+    store = flow_store(settings)
     store.migrate()
     run_id = f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     store.start_run(run_id, "listen", _flow_run_id())
 
-    selected = [s for s in settings.sources if s.enabled and (not sources or s.name in sources)]
+    selected = [s for s in settings.sources if s.enabled and (not sources or s.name in sources)
+                and (not kinds or s.kind in kinds)]
     unknown = sorted(set(sources or []) - {s.name for s in settings.sources})
     if unknown:
         logger.warning("listen: no configured sources named %s", ", ".join(unknown))
@@ -79,6 +135,7 @@ def listen(
         for s in selected if s not in due
     ]
     status = "failed"
+    alerts: list[str] = []
     try:
         with make_client(settings.http.timeout.total_seconds()) as client:
             futures = [
@@ -89,20 +146,38 @@ def listen(
             for source, future in futures:
                 outcome = future.result()
                 reports.append(store_source_task(source, quote(outcome), settings, run_id))
+        alerts = detect_spikes_task(settings) if due else []
+        alerts += source_health_task(settings)
         status = "completed"
     finally:
         store.finish_run(run_id, status)
+    publish_snapshot_task(settings)
+    notified = notify_task(settings)
 
     summary = summarize(run_id, reports)
+    summary["alerts"] = alerts
+    summary["notifications"] = notified
+    for alert in alerts:
+        logger.warning("listen: alert: %s", alert)
     for line in summary["sources"]:
         logger.info(
             "listen: %(source)s %(status)s fetched=%(fetched)s new=%(new)s "
             "tickets=%(tickets)s errors=%(errors)s", line,
         )
+    publish_artifact_task(summary)
     totals = summary["totals"]
     logger.info("listen: run %s done: %s new mentions, %s new tickets, %s errors",
                 run_id, totals["new"], totals["tickets"], totals["errors"])
     return summary
+
+
+def artifact_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{
+        "source": line["source"], "kind": line["kind"], "status": line["status"],
+        "fetched": line["fetched"], "new": line["new"], "tickets": line["tickets"],
+        "errors": line["errors"], "next check": line.get("next_check_at") or "",
+        "message": (line.get("message") or "")[:200],
+    } for line in summary["sources"]]
 
 
 def summarize(run_id: str, reports: list[SourceReport]) -> dict[str, Any]:

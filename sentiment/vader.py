@@ -9,11 +9,14 @@ from typing import Literal
 from vaderSentiment import vaderSentiment as _vader
 
 from sentiment.fastvader import FastSentimentIntensityAnalyzer
+from sentiment.lexicon import LEXICON_VERSION, load_lexicon
 
 __all__ = [
     "MAX_SCORED_CHARS",
     "NEGATIVE_THRESHOLD",
     "POSITIVE_THRESHOLD",
+    "SCORED_LANGUAGES",
+    "UNKNOWN",
     "Sentiment",
     "analyzer",
     "label_for",
@@ -28,23 +31,33 @@ NEGATIVE_THRESHOLD = -0.05
 # cut before scoring (about 400 words).
 MAX_SCORED_CHARS = 2_000
 
-Label = Literal["positive", "neutral", "negative"]
+Label = Literal["positive", "neutral", "negative", "unknown"]
+# Languages VADER's lexicon (and earful's additions) are written for.
+SCORED_LANGUAGES = frozenset({"en"})
 
 
 @dataclass(frozen=True, slots=True)
 class Sentiment:
-    compound: float
-    positive: float
-    neutral: float
-    negative: float
+    """VADER's scores; all None, label 'unknown', for a language VADER cannot read."""
+
+    compound: float | None
+    positive: float | None
+    neutral: float | None
+    negative: float | None
     label: Label
+    model: str = f"vader-3.3.2+{LEXICON_VERSION}"
+
+
+UNKNOWN = Sentiment(None, None, None, None, "unknown")
 
 
 def label_for(
-    compound: float,
+    compound: float | None,
     positive_threshold: float = POSITIVE_THRESHOLD,
     negative_threshold: float = NEGATIVE_THRESHOLD,
 ) -> Label:
+    if compound is None:
+        return "unknown"
     if compound >= positive_threshold:
         return "positive"
     if compound <= negative_threshold:
@@ -54,13 +67,19 @@ def label_for(
 
 @lru_cache(maxsize=1)
 def analyzer() -> _vader.SentimentIntensityAnalyzer:
-    """The process-wide analyzer (loading the lexicon costs ~20 ms)."""
-    return FastSentimentIntensityAnalyzer()
+    """The process-wide analyzer with the customer-talk lexicon (loading costs ~20 ms)."""
+    vader = FastSentimentIntensityAnalyzer()
+    vader.lexicon.update(load_lexicon().words)
+    return vader
 
 
-def score(text: str) -> Sentiment:
-    """VADER scores of `text` (cut to MAX_SCORED_CHARS). Pure."""
-    scores = analyzer().polarity_scores(text[:MAX_SCORED_CHARS])
+def score(text: str, lang: str | None = None) -> Sentiment:
+    """VADER scores of `text` (cut to MAX_SCORED_CHARS), after the customer-talk lexicon's
+    phrases and emoji are folded into tokens. `lang`: a detected language VADER cannot read
+    gives UNKNOWN rather than a wrong neutral. Pure."""
+    if lang is not None and lang not in SCORED_LANGUAGES:
+        return UNKNOWN
+    scores = analyzer().polarity_scores(load_lexicon().rewrite(text[:MAX_SCORED_CHARS]))
     compound = float(scores["compound"])
     return Sentiment(
         compound=compound,

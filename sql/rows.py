@@ -10,6 +10,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
+from sentiment.complaint import MODEL_VERSION as COMPLAINT_MODEL
 from triage.scored import ScoredMention
 from triage.tickets import TicketDecision
 
@@ -28,6 +29,7 @@ MENTIONS_SCHEMA = pa.schema(
         ("score", pa.int64()), ("views", pa.int64()), ("thread_id", pa.string()),
         ("parent_id", pa.string()), ("is_repost", pa.bool_()), ("is_own", pa.bool_()),
         ("raw", pa.string()), ("first_seen_at", _TS), ("last_seen_at", _TS),
+        ("listing_ratings", pa.int64()),
     ]
 )
 SCORES_SCHEMA = pa.schema(
@@ -35,7 +37,12 @@ SCORES_SCHEMA = pa.schema(
         ("mention_id", pa.string()), ("compound", pa.float64()), ("positive", pa.float64()),
         ("neutral", pa.float64()), ("negative", pa.float64()), ("label", pa.string()),
         ("reach_low", pa.int64()), ("reach_expected", pa.int64()), ("reach_high", pa.int64()),
-        ("reach_method", pa.string()), ("scored_at", _TS),
+        ("reach_method", pa.string()), ("scored_at", _TS), ("lang", pa.string()),
+        ("sentiment_model", pa.string()), ("complaint", pa.float64()),
+        ("is_complaint", pa.bool_()), ("complaint_reasons", pa.list_(pa.string())),
+        ("complaint_model", pa.string()), ("reach_per_hour", pa.float64()),
+        ("reach_projected", pa.int64()), ("rating", pa.float64()),
+        ("review_flag", pa.string()),
     ]
 )
 BRANDS_SCHEMA = pa.schema(
@@ -46,6 +53,9 @@ TICKETS_SCHEMA = pa.schema(
         ("id", pa.string()), ("mention_id", pa.string()), ("brand", pa.string()),
         ("kind", pa.string()), ("priority", pa.string()), ("risk", pa.float64()),
         ("reason", pa.string()), ("reach", pa.int64()), ("opened_at", _TS), ("due_at", _TS),
+        ("resolution_due_at", _TS), ("vip", pa.bool_()), ("vip_name", pa.string()),
+        ("assignee", pa.string()), ("sla_factor", pa.float64()),
+        ("attach_window_s", pa.int64()), ("cooldown_s", pa.int64()),
     ]
 )
 
@@ -87,16 +97,21 @@ def batch_tables(
             mention_id, m.source, m.external_id, item.source_name, m.url, m.title, m.text,
             a.id, a.handle, a.name, a.url, a.followers, m.published_at, m.lang,
             e.likes, e.reposts, e.replies, e.score, e.views, m.thread_id, m.parent_id,
-            m.is_repost, m.is_own, _raw_json(m.raw), now, now,
+            m.is_repost, m.is_own, _raw_json(m.raw), now, now, m.listing_ratings,
         ))
+        c = item.complaint
         score_rows.append((
             mention_id, s.compound, s.positive, s.neutral, s.negative, s.label,
-            r.low, r.expected, r.high, r.method, now,
+            r.low, r.expected, r.high, r.method, now, item.lang, s.model,
+            c.probability if c else None, c.is_complaint if c else None,
+            list(c.reasons) if c else None, COMPLAINT_MODEL if c else None,
+            r.per_hour, r.projected, item.rating, item.review_flag,
         ))
         brand_rows.extend((mention_id, b.brand, list(b.terms)) for b in item.brands)
     ticket_rows = {
         t.id: (t.id, t.mention_id, t.brand, t.kind, t.priority, t.risk, t.reason, t.reach,
-               t.opened_at, t.due_at)
+               t.opened_at, t.due_at, t.resolution_due_at, t.vip, t.vip_name, t.assignee,
+               t.sla_factor, t.attach_window_s, t.cooldown_s)
         for t in tickets
     }
     unique_brands = {(row[0], row[1]): row for row in brand_rows}

@@ -8,12 +8,13 @@ bounded time, and writers inside one process take turns."""
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -26,6 +27,9 @@ import pyarrow as pa
 
 from connectors.base import SourceState
 from sql.rows import BatchTables
+from sql.target import DatabaseTarget
+from triage.health import HealthAlert, SourceActivity
+from triage.spikes import BASELINE, WINDOW, BrandActivity, SpikeAlert
 
 __all__ = [
     "LockTimeoutError",
@@ -104,6 +108,13 @@ _STATE_SCHEMA = pa.schema(
     ]
 )
 _STATE_FIELDS = [f.name for f in _STATE_SCHEMA]
+_TS = pa.timestamp("us", tz="UTC")
+_ALERT_SCHEMA = pa.schema([
+    ("id", pa.string()), ("brand", pa.string()), ("kind", pa.string()),
+    ("window_start", _TS), ("window_end", _TS), ("observed", pa.float64()),
+    ("baseline", pa.float64()), ("threshold", pa.float64()), ("message", pa.string()),
+    ("raised_at", _TS), ("source_name", pa.string()),
+])
 
 
 def _states_table(states: Sequence[SourceState]) -> pa.Table:
@@ -113,10 +124,16 @@ def _states_table(states: Sequence[SourceState]) -> pa.Table:
 
 
 class Store:
-    def __init__(self, path: str | Path, *, lock_timeout_s: float = LOCK_TIMEOUT_S):
+    def __init__(self, path: str | Path, *, lock_timeout_s: float = LOCK_TIMEOUT_S,
+                 write_guard: Callable[[], AbstractContextManager[object]] | None = None):
         self.path = Path(path)
+        # A DuckDB file, or a connection string (md:NAME, ducklake:CATALOG): sql/target.py.
+        self.target = DatabaseTarget.parse(str(path))
         self.lock_timeout_s = lock_timeout_s
         self._held: duckdb.DuckDBPyConnection | None = None
+        # Held around every write across processes (flows pass a Prefect global concurrency
+        # slot): writers then queue for the slot instead of fighting over the file lock.
+        self._write_guard = write_guard or nullcontext
 
     # -- connections --------------------------------------------------------------------
 
@@ -125,7 +142,7 @@ class Store:
         delay = 0.05
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                return self.target.connect(read_only)
             except duckdb.Error as exc:
                 if not _is_lock_error(exc) or time.monotonic() >= deadline:
                     if _is_lock_error(exc):
@@ -147,13 +164,14 @@ class Store:
         if self._held is not None and not read_only:
             yield self._held
             return
-        if read_only and not self.path.exists():
+        if read_only and self.target.is_file and not self.path.exists():
             raise FileNotFoundError(f"store: no database at {self.path} (run earful first)")
-        if not read_only:
+        if not read_only and self.target.is_file:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         con = self._open(read_only)
         try:
-            if auto_migrate and not read_only and str(self.path.resolve()) not in _MIGRATED:
+            if (auto_migrate and not read_only and self.target.writable
+                    and str(self.path.resolve()) not in _MIGRATED):
                 self._migrate(con)
                 _MIGRATED.add(str(self.path.resolve()))
             yield con
@@ -178,7 +196,8 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One write transaction: everything in it lands, or nothing does."""
-        with _write_lock(str(self.path.resolve())), self.connect() as con:
+        with self._write_guard(), _write_lock(str(self.path.resolve())), \
+                self.connect() as con:
             con.begin()
             try:
                 yield con
@@ -187,10 +206,35 @@ class Store:
                 raise
             con.commit()
 
+    def publish_snapshot(self, target: str | Path) -> Path:
+        """Copy the whole database to `target` for analysts, atomically: readers of the
+        snapshot never hold the live file's lock (DuckDB lets one process open a file
+        for writing, and a reader there would stall every flow), and a reader with the old
+        snapshot open keeps reading it while the new one replaces it."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        partial.unlink(missing_ok=True)
+        quoted = str(partial).replace("'", "''")
+        with self._write_guard(), _write_lock(str(self.path.resolve())), \
+                self.connect() as con:
+            catalog = con.execute("SELECT current_database()").fetchone()[0]
+            con.execute(f"ATTACH '{quoted}' AS earful_snapshot")
+            try:
+                con.execute(f'COPY FROM DATABASE "{catalog}" TO earful_snapshot')
+            finally:
+                con.execute("DETACH earful_snapshot")
+        os.replace(partial, target)
+        return target
+
     # -- schema -------------------------------------------------------------------------
 
     def migrate(self) -> list[str]:
         """Apply pending migrations (each once, in order, recorded) and refresh the views."""
+        if not self.target.writable:
+            raise ValueError(f"store: {self.target.text} is a DuckLake, which has no PRIMARY "
+                             "KEY/UNIQUE constraints for earful's upserts: earful reads a lake "
+                             "(a published copy) but writes to a DuckDB file or MotherDuck")
         with _write_lock(str(self.path.resolve())), self.connect(auto_migrate=False) as con:
             applied = self._migrate(con)
         _MIGRATED.add(str(self.path.resolve()))
@@ -286,9 +330,14 @@ class Store:
             con.execute(load_query("upsert_mentions"))
             con.execute(load_query("upsert_scores"))
             con.execute(load_query("insert_brands"))
+            # The desk decides which decisions open a ticket and which attach (desk_plan).
+            con.execute(load_query("desk_plan_tickets"))
             new_tickets = con.execute(load_query("count_new_tickets")).fetchone()[0]
+            con.execute(load_query("raise_ticket_priority"))
             con.execute(load_query("insert_ticket_events_opened"))
             con.execute(load_query("insert_tickets"))
+            con.execute(load_query("desk_link_batch"))
+            con.execute(load_query("desk_update_rescue"))
             if states:
                 con.register("batch_states", _states_table(states))
                 con.execute(load_query("upsert_source_state"))
@@ -304,6 +353,53 @@ class Store:
             for name in ("batch_mentions", "batch_scores", "batch_brands", "batch_tickets"):
                 con.unregister(name)
         return WriteStats(tables.size, int(new_mentions), int(new_tickets))
+
+    def brand_activity(self, now: datetime) -> list[BrandActivity]:
+        """Per-brand volume for the spike detector (last hour and the baseline before it)."""
+        window_start = now - WINDOW
+        rows = self.query("brand_activity", {
+            "now": now, "window_start": window_start, "baseline_start": window_start - BASELINE,
+        })
+        return [BrandActivity(**row) for row in rows]
+
+    def write_alerts(self, alerts: Sequence[SpikeAlert | HealthAlert], raised_at: datetime
+                     ) -> set[str]:
+        """Store new alerts (spikes, source health); an alert already stored (same id: same
+        subject, kind and episode) is left alone. Returns the ids of the new ones."""
+        if not alerts:
+            return set()
+        table = pa.Table.from_pylist([
+            {"id": a.id, "brand": a.brand, "kind": a.kind, "window_start": a.window_start,
+             "window_end": a.window_end, "observed": float(a.observed),
+             "baseline": float(a.baseline), "threshold": float(a.threshold),
+             "message": a.message, "raised_at": raised_at,
+             "source_name": getattr(a, "source_name", None)} for a in alerts
+        ], schema=_ALERT_SCHEMA)
+        with self.transaction() as con:
+            con.register("batch_alerts", table)
+            new = {row[0] for row in con.execute(
+                "SELECT b.id FROM batch_alerts b ANTI JOIN alerts a ON a.id = b.id"
+            ).fetchall()}
+            con.execute("INSERT INTO alerts BY NAME SELECT * FROM batch_alerts "
+                        "ON CONFLICT DO NOTHING")
+            con.unregister("batch_alerts")
+        return new
+
+    def source_activity(self, sources: Sequence[str], now: datetime) -> list[SourceActivity]:
+        rows = self.query("source_activity", {"sources": list(sources), "now": now})
+        return [SourceActivity(**row) for row in rows]
+
+    def previous_reach(self, mention_ids: Sequence[str], now: datetime
+                       ) -> dict[str, tuple[int, float]]:
+        """Mention id → (expected reach when last scored, hours since), for velocity."""
+        if not mention_ids:
+            return {}
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT mention_id, reach_expected, scored_at FROM mention_scores "
+                "WHERE mention_id = ANY(?)", [list(mention_ids)]).fetchall()
+        return {mid: (int(reach), (now - at).total_seconds() / 3600) for mid, reach, at in rows
+                if at is not None and at < now}
 
     def start_run(self, run_id: str, kind: str, flow_run_id: str | None = None) -> None:
         with self.transaction() as con:

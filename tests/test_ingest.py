@@ -36,8 +36,8 @@ def test_ingest_scores_stores_and_opens_tickets(tmp_path):
     assert report.errors == []
     store = Store(settings.db_path)
     (ticket,) = store.query("open_tickets")
-    assert ticket["brand"] == "Acme" and ticket["reach"] == 50_000
-    assert "author followers" in ticket["reason"]
+    assert ticket["brand"] == "Acme" and ticket["reach"] == 7_500  # 50k followers × 0.15
+    assert "followers × 0.15" in ticket["reason"]
     with store.connect() as con:
         assert con.execute("SELECT brand FROM mention_brands WHERE mention_id IN "
                            "(SELECT id FROM mentions WHERE external_id = '5')").fetchone() == \
@@ -71,7 +71,7 @@ def test_bad_lines_are_reported_and_good_ones_kept(tmp_path):
 def test_ingest_twice_changes_nothing(tmp_path):
     settings = make_settings(tmp_path)
     export = write(tmp_path / "export.jsonl",
-                   [line(n, "@acme terrible service, refund me now", followers=9000)
+                   [line(n, "@acme terrible service, refund me now", followers=90_000)
                     for n in range(30)])
     first = ingest_file(export, settings)
     second = ingest_file(export, settings)

@@ -157,3 +157,75 @@ def test_oversized_body_is_refused():
             fetch(client, spec, SourceState("feed"))
     finally:
         server.stop()
+
+
+# --- YouTube channel feeds: Media RSS statistics as engagement ---------------------------
+
+YOUTUBE_FEED = "https://www.youtube.com/feeds/videos.xml?channel_id=UCq7ExampleGadgetRevw01"
+CHANNEL = "UCq7ExampleGadgetRevw01"
+
+
+def test_youtube_channel_feed_fills_views_and_likes():
+    (outage, archive, live), errors = _parse("youtube-channel.xml", YOUTUBE_FEED)
+    assert errors == []
+    assert outage.external_id == "yt:video:aCm3Outag3x"
+    assert outage.url == "https://www.youtube.com/watch?v=aCm3Outag3x"
+    assert outage.title == "Acme Cloud went down for 9 hours — is it still worth it?"
+    assert outage.text.startswith("Our whole studio runs on Acme Cloud")
+    assert "9 hours & support never answered" in outage.text  # entity decoded, plain text
+    assert outage.published_at == datetime(2026, 11, 20, 16, 0, 7, tzinfo=UTC)
+    # <media:statistics views="48213"/>, <media:starRating count="1290" average="5.00" max="5">
+    assert outage.engagement.views == 48213
+    assert outage.engagement.likes == 1290
+    assert outage.author.id == CHANNEL
+    assert outage.author.name == "Gadget Bench (example)"
+    assert outage.author.url == f"https://www.youtube.com/channel/{CHANNEL}"
+    # average 4.37 of 5: the count mixes likes and dislikes, so likes stay unknown.
+    assert archive.engagement.views == 7020 and archive.engagement.likes is None
+    # No media:community (a live stream just scheduled): nothing is invented.
+    assert live.engagement.views is None and live.engagement.likes is None
+    assert live.text == "" and live.title == "Live: unboxing the Acme Anvil Pro"
+
+
+def test_youtube_views_are_the_reach_of_the_video():
+    from triage.reach import estimate_reach
+
+    outage = _parse("youtube-channel.xml", YOUTUBE_FEED)[0][0]
+    reach = estimate_reach(outage)
+    assert reach.expected == 48213 and reach.method == "views"
+
+
+def test_media_engagement_reads_only_what_is_there():
+    from connectors.rss import media_engagement
+
+    assert media_engagement({}).views is None
+    assert media_engagement({"media_statistics": {"views": "1,234"}}).views == 1234
+    assert media_engagement({"media_statistics": {"views": "lots"}}).views is None
+    assert media_engagement({"media_statistics": {"views": "-3"}}).views is None
+    assert media_engagement({"media_statistics": "views"}).views is None  # wrong type
+    top = {"count": "12", "average": "5.00", "min": "1", "max": "5"}
+    assert media_engagement({"media_starrating": top}).likes == 12
+    assert media_engagement({"media_starrating": {**top, "average": "4.9"}}).likes is None
+    assert media_engagement({"media_starrating": {"count": "12"}}).likes is None  # no scale
+
+
+def test_youtube_channel_of_the_brand_is_own():
+    body = (FIXTURES / "rss" / "youtube-channel.xml").read_bytes()
+    by_url, _ = parse_feed(body, feed_url=YOUTUBE_FEED, own_handles=frozenset(
+        {f"https://www.youtube.com/channel/{CHANNEL.lower()}"}))
+    by_id, _ = parse_feed(body, feed_url=YOUTUBE_FEED,
+                          own_handles=frozenset({CHANNEL.lower()}))
+    others, _ = parse_feed(body, feed_url=YOUTUBE_FEED, own_handles=frozenset({"acme"}))
+    assert all(m.is_own for m in by_url + by_id)
+    assert not any(m.is_own for m in others)
+
+
+def test_youtube_channel_feed_through_fetch(rss_server):
+    url = rss_server.url("/feeds/youtube-channel.xml")
+    spec = SourceSpec(name="tube", kind="rss", url=url,
+                      own_handles=frozenset({CHANNEL.lower()}))
+    with make_client() as client:
+        result = fetch(client, spec, SourceState("tube"))
+    assert [m.engagement.views for m in result.mentions] == [48213, 7020, None]
+    assert all(m.source == "rss" and m.is_own for m in result.mentions)
+    assert result.state.etag  # conditional GET works for channel feeds like any feed

@@ -5,11 +5,11 @@ import random
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from sentiment.fastvader import FastSentimentIntensityAnalyzer
 from sentiment.vader import (
     MAX_SCORED_CHARS,
     NEGATIVE_THRESHOLD,
     POSITIVE_THRESHOLD,
-    analyzer,
     label_for,
     score,
 )
@@ -48,7 +48,7 @@ def test_fast_analyzer_matches_stock_vader_exactly():
              for _ in range(3000)]
     texts += ["never so good", "without doubt great", "kind of bad", "the least bad",
               "at least good", "no good", "not bad at all", "I DO NOT LOVE it"]
-    fast = analyzer()
+    fast = FastSentimentIntensityAnalyzer()  # without earful's lexicon additions
     mismatches = [t for t in texts if fast.polarity_scores(t) != stock.polarity_scores(t)]
     assert mismatches == []
 
@@ -56,3 +56,39 @@ def test_fast_analyzer_matches_stock_vader_exactly():
 @pytest.mark.parametrize("text", ["", "   ", "😀😀", "!!!"])
 def test_degenerate_texts_do_not_fail(text):
     assert -1.0 <= score(text).compound <= 1.0
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("kindly refund me, I was charged twice", "negative"),  # polite demand, not praise
+    ("please fix this", "neutral"),
+    ("my order never arrived", "negative"),
+    ("still waiting for my refund", "negative"),
+    ("not working again #fail", "negative"),  # VADER alone: +0.43
+    ("no problems at all with my delivery", "positive"),
+    ("no issues with my delivery", "positive"),  # VADER alone: -0.30
+    ("😡😡 @acme", "negative"),
+    ("thanks for nothing @acme", "negative"),
+    ("The app works and I love it", "positive"),
+])
+def test_customer_lexicon_fixes_known_vader_misreadings(text, expected):
+    assert score(text).label == expected
+
+
+def test_lexicon_entries_all_have_a_reason():
+    from importlib import resources
+
+    text = resources.files("sentiment").joinpath("lexicon", "customer-v1.tsv").read_text()
+    rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+    assert rows and all(len(row) == 4 and row[3].strip() for row in rows)
+
+
+def test_non_english_gets_unknown_sentiment():
+    from sentiment.language import detect_language
+
+    text = "Mi pedido no ha llegado todavía y nadie responde, qué vergüenza"
+    lang = detect_language(text)
+    assert lang == "es"
+    result = score(text, lang)
+    assert result.label == "unknown" and result.compound is None
+    assert detect_language("@acme help!!") is None  # too short to tell: not a guess
+    assert detect_language("anything", hint="fr") == "fr"

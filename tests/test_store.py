@@ -5,6 +5,7 @@ import sys
 import textwrap
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -45,12 +46,15 @@ def counts(store: Store) -> dict[str, int]:
 
 
 def test_migrations_apply_once_and_are_recorded(tmp_path):
+    files = sorted(p.name for p in (Path(__file__).parent.parent / "sql" / "migrations")
+                   .glob("*.sql"))
+    assert files[:3] == ["0001_core.sql", "0002_detection.sql", "0003_reviews.sql"]
     store = Store(tmp_path / "a.duckdb")
-    assert store.migrate() == ["0001_core.sql"]
+    assert store.migrate() == files
     assert store.migrate() == []
     with store.connect() as con:
-        assert con.execute("SELECT version, name FROM schema_migrations").fetchall() == \
-            [(1, "core")]
+        assert con.execute("SELECT version, name FROM schema_migrations").fetchall() == [
+            (int(f[:4]), f[5:-4]) for f in files]
         views = {r[0] for r in con.execute(
             "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
     assert {"mention_feed", "ticket_queue", "daily_brand_sentiment", "source_health"} <= views

@@ -1,1 +1,2 @@
-SELECT count(DISTINCT b.id) FROM batch_tickets b ANTI JOIN tickets t ON t.id = b.id;
+-- Tickets this batch opens (desk_plan_tickets decided which decisions open one).
+SELECT count(DISTINCT id) FROM desk_plan WHERE action = 'open';

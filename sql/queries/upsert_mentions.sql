@@ -12,5 +12,6 @@ ON CONFLICT (id) DO UPDATE SET
     replies = coalesce(excluded.replies, mentions.replies),
     score = coalesce(excluded.score, mentions.score),
     views = coalesce(excluded.views, mentions.views),
+    listing_ratings = coalesce(excluded.listing_ratings, mentions.listing_ratings),
     raw = excluded.raw,
     last_seen_at = excluded.last_seen_at;

@@ -1,0 +1,301 @@
+"""Discourse forums, one forum per source (a self-hosted community: the url is required).
+Each brand term is searched newest first (`GET /search.json?q=<term> order:latest`); a poll
+after the first narrows the search to `after:<date>` a little before the newest post seen.
+Search results carry only a ~200-character `blurb`, so new posts are read in full
+(`GET /posts/{id}.json`, `cooked` HTML → text) up to a cap per run; past the cap the blurb is
+kept. Posts already seen are remembered per term (their ids in the cursor), so a re-poll of
+the overlapping window neither duplicates them nor overwrites their full text with a blurb."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from connectors.base import (
+    Author,
+    Connector,
+    Engagement,
+    FetchResult,
+    Mention,
+    SourceSpec,
+    SourceState,
+)
+from connectors.errors import ConnectorError, FatalError, RateLimitedError
+from connectors.fields import ident, iso_utc, parse_time, time_or_none
+from connectors.polling import (
+    Poll,
+    int_param,
+    int_param_problems,
+    overlap_param,
+    require_terms,
+    terms_problems,
+)
+from connectors.text import html_to_text, normalize_whitespace
+
+__all__ = ["CONNECTOR", "fetch", "post_url", "search_query", "search_terms", "to_mention",
+           "validate"]
+
+NAME = "discourse"
+
+API_KEY = "DISCOURSE_API_KEY"
+API_USERNAME = "DISCOURSE_API_USERNAME"
+# Results per search page: Discourse's `search_page_size` site setting (default 50).
+PAGE_SIZE = 50
+DEFAULT_MAX_PAGES = 3
+# Full posts read per run. Discourse blocks more than 50 requests per IP in 10 seconds by
+# default (DISCOURSE_MAX_REQS_PER_IP_PER_10_SECONDS, meta.discourse.org/t/78612); 20 plus a
+# few search pages stays well under it.
+DEFAULT_MAX_FULL_POSTS = 20
+# `after:` takes a date and keeps posts created after its midnight (in the forum's time
+# zone), so the window is stepped back by this much and then one more day.
+DEFAULT_OVERLAP = timedelta(hours=6)
+# A 429 without Retry-After (a proxy in front): Discourse's API limits are per minute.
+# Discourse itself sends Retry-After, the same number as its body's extras.wait_seconds
+# (ApplicationController rescues RateLimiter::LimitExceeded with both).
+RATE_LIMIT_FALLBACK = timedelta(minutes=1)
+# Ids remembered per term, newest kept: a few days of a busy brand on one forum.
+SEEN_CAP = 2000
+
+
+def search_terms(source: SourceSpec) -> list[str]:
+    """The terms as Discourse search phrases. A leading `#` or `@` is dropped (in Discourse
+    search they mean "in category" and "by user"); several words become one quoted phrase;
+    duplicates (ignoring case) are searched once."""
+    terms: dict[str, str] = {}
+    for raw in source.queries:
+        term = " ".join(str(raw).replace('"', " ").split()).lstrip("#@").strip()
+        if term:
+            terms.setdefault(term.casefold(), f'"{term}"' if " " in term else term)
+    return list(terms.values())
+
+
+def search_query(term: str, after: date | None = None) -> str:
+    """The `q` parameter: the term, newest posts first, optionally only after a date."""
+    query = f"{term} order:latest"
+    return f"{query} after:{after.isoformat()}" if after else query
+
+
+def post_url(base: str, slug: str | None, topic_id: int, post_number: int) -> str:
+    """A post's address: `/t/{slug}/{topic_id}/{post_number}` (Discourse also answers
+    `/t/{topic_id}/{post_number}` when the slug is unknown)."""
+    return f"{base}/t/{slug}/{topic_id}/{post_number}" if slug else \
+        f"{base}/t/{topic_id}/{post_number}"
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def to_mention(
+    post: Mapping[str, Any],
+    topic: Mapping[str, Any] | None,
+    *,
+    base: str,
+    full_post: Mapping[str, Any] | None = None,
+    own_handles: frozenset[str] = frozenset(),
+) -> Mention:
+    """One search result (`posts[]`), its topic (`topics[]`) and, when read, the full post
+    (`/posts/{id}.json`) as a Mention. Pure. The text is the full post's `cooked` HTML when
+    there is one, else the search `blurb`. A topic's title, views and reply count belong to
+    its first post; a reply gets its own direct-reply count (from the full post)."""
+    full = full_post or {}
+    topic = topic or {}
+    post_id = _int(post.get("id"))
+    topic_id = _int(post.get("topic_id")) or _int(full.get("topic_id"))
+    number = _int(post.get("post_number")) or _int(full.get("post_number"))
+    if post_id is None or topic_id is None or number is None:
+        raise ValueError("post without an integer id, topic_id or post_number")
+    username = post.get("username") or full.get("username")
+    if not isinstance(username, str) or not username:
+        raise ValueError(f"post {post_id} has no username")
+    cooked = full.get("cooked")
+    text = html_to_text(cooked) if isinstance(cooked, str) else html_to_text(
+        post.get("blurb") if isinstance(post.get("blurb"), str) else "")
+    slug = topic.get("slug") or full.get("topic_slug")
+    first = number == 1
+    posts_count = _int(topic.get("posts_count"))
+    if first:
+        replies = max(posts_count - 1, 0) if posts_count is not None else \
+            _int(topic.get("reply_count"))
+    else:
+        replies = _int(full.get("reply_count"))
+    reply_to = _int(full.get("reply_to_post_number"))
+    name = post.get("name") or full.get("name")
+    title = topic.get("title")
+    return Mention(
+        source=NAME,
+        # `/p/{id}` is Discourse's short link to a post: stable when posts move or renumber.
+        external_id=f"{base}/p/{post_id}",
+        url=post_url(base, slug if isinstance(slug, str) else None, topic_id, number),
+        title=normalize_whitespace(title) or None if first and isinstance(title, str) else None,
+        text=text,
+        published_at=parse_time(post.get("created_at") or full.get("created_at")),
+        author=Author(
+            id=ident(_int(full.get("user_id"))),
+            handle=f"@{username}",
+            name=normalize_whitespace(name) or None if isinstance(name, str) else None,
+            url=f"{base}/u/{username}",
+        ),
+        # Discourse has no follower counts; the post `score` is an internal ranking, left out.
+        engagement=Engagement(
+            likes=_int(post.get("like_count")),
+            replies=replies,
+            views=_int(topic.get("views")) if first else None,
+        ),
+        thread_id=f"{base}/t/{topic_id}",
+        parent_id=f"{base}/t/{topic_id}/{reply_to}" if reply_to else None,
+        is_own=username.lower() in own_handles,
+        raw={k: v for k, v in (("search", post), ("topic", topic or None), ("post", full_post))
+             if v is not None},
+    )
+
+
+@dataclass(kw_only=True)
+class _Poll(Poll):
+    client: httpx.Client
+    base: str
+    headers: dict[str, str]
+    max_pages: int
+    max_full: int
+    overlap: timedelta
+    full_read: int = 0
+
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.read_json(self.http_get(self.client, self.base + path,
+                                            headers=self.headers, params=params))
+
+    def full_post(self, post_id: str) -> Mapping[str, Any] | None:
+        """The full post, or None past the cap or when it cannot be read (deleted, hidden,
+        failing): the blurb is kept then. A rate limit stops the source instead."""
+        if self.full_read >= self.max_full:
+            return None
+        self.full_read += 1
+        try:
+            data = self._get(f"/posts/{post_id}.json")
+        except RateLimitedError:
+            raise
+        except ConnectorError as exc:
+            self.skip(f"{NAME}: post {post_id}: full text unavailable, blurb kept: {exc}")
+            return None
+        return data if isinstance(data, Mapping) else None
+
+    def _cursor(self, key: str) -> tuple[datetime | None, dict[str, str]]:
+        value = self.cursors.get(key)
+        if not isinstance(value, Mapping):
+            return None, {}
+        newest = time_or_none(value.get("newest"))
+        if newest is None:
+            return None, {}
+        seen = value.get("seen")
+        return newest, {str(k): str(v) for k, v in seen.items()} if isinstance(
+            seen, Mapping) else {}
+
+    def search(self, term: str) -> None:
+        """Search one term, newest first. The cursor (newest time and the ids seen) moves
+        only once the term is read to the end or the page cap, so a failure re-reads."""
+        key = f"q:{term}"
+        newest, seen = self._cursor(key)
+        after = (newest - self.overlap).date() - timedelta(days=1) if newest else None
+        query = search_query(term, after)
+        found: dict[str, str] = {}
+        latest = newest
+        for page in range(1, self.max_pages + 1):
+            data = self._get("/search.json", {"q": query, "page": page})
+            if not isinstance(data, Mapping) or not isinstance(data.get("posts", []), list):
+                raise self.fatal("search did not return a result object")
+            grouped = data.get("grouped_search_result")
+            grouped = grouped if isinstance(grouped, Mapping) else {}
+            if isinstance(grouped.get("error"), str) and grouped["error"]:
+                self.skip(f"{NAME}: search {term!r}: {grouped['error']}")
+            topics = {t["id"]: t for t in data.get("topics") or []
+                      if isinstance(t, Mapping) and _int(t.get("id")) is not None}
+            for index, post in enumerate(data.get("posts") or []):
+                where = f"item {index} of search {term!r} page {page}"
+                if not isinstance(post, Mapping) or _int(post.get("id")) is None:
+                    self.skip(f"{NAME}: {where} is not a post")
+                    continue
+                post_id = str(post["id"])
+                created = self.convert(f"post {post_id} of {where}", parse_time,
+                                       post.get("created_at"))
+                if created is None:
+                    continue
+                latest = created if latest is None else max(latest, created)
+                found[post_id] = iso_utc(created, "microseconds")
+                if post_id in seen or f"{self.base}/p/{post_id}" in self.mentions:
+                    continue  # emitted by an earlier poll or term: not read again
+                mention = self.convert(f"post {post_id} of {where}", to_mention, post,
+                                       topics.get(post.get("topic_id")), base=self.base,
+                                       full_post=self.full_post(post_id),
+                                       own_handles=self.source.own_handles)
+                if mention is not None:
+                    self.keep(mention)
+            if not newest or not grouped.get("more_full_page_results"):
+                break  # the first poll reads the newest page only
+        else:
+            self.page_cap(f"search {term!r}", self.max_pages, "older posts skipped")
+        if latest is None:
+            return
+        # Remember the ids the next window (stepped back from the new newest) can return.
+        horizon = iso_utc(latest - self.overlap - timedelta(days=3), "microseconds")
+        kept = sorted(({**seen, **found}).items(), key=lambda kv: kv[1], reverse=True)
+        self.cursors[key] = {"newest": iso_utc(latest, "microseconds"),
+                             "seen": dict(kv for kv in kept[:SEEN_CAP] if kv[1] >= horizon)}
+
+
+def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> FetchResult:
+    if not source.url:
+        raise FatalError(f"{source.name}: a discourse source needs the forum's url",
+                         source=source.name)
+    terms = require_terms(source, search_terms(source))
+    headers = {"Accept": "application/json"}
+    # Optional: an API key reads login-only or private categories. Headers, never the URL.
+    if source.secrets.get(API_KEY):
+        headers["Api-Key"] = source.secrets[API_KEY]
+        if source.secrets.get(API_USERNAME):
+            headers["Api-Username"] = source.secrets[API_USERNAME]
+    poll = _Poll(
+        source=source, state=state, pause=RATE_LIMIT_FALLBACK, client=client,
+        base=source.base(source.url), headers=headers,
+        max_pages=int_param(source, "max_pages", DEFAULT_MAX_PAGES),
+        max_full=int_param(source, "max_full_posts", DEFAULT_MAX_FULL_POSTS, minimum=0),
+        overlap=overlap_param(source, DEFAULT_OVERLAP, "hours"),
+    )
+    poll.run(lambda term=term: poll.search(term) for term in terms)
+    return poll.result()
+
+
+def validate(source: SourceSpec) -> list[str]:
+    problems = []
+    if not source.url:
+        problems.append("url is required: the forum's address (https://forum.example.com)")
+    problems += int_param_problems(source.params,
+                                   {"max_pages": 1, "max_full_posts": 0, "overlap_hours": 0})
+    return problems + terms_problems(search_terms(source))
+
+
+CONNECTOR = Connector(
+    name=NAME,
+    summary="Discourse forum search (/search.json, order:latest, after: a date) on one "
+    "self-hosted forum; new posts read in full from /posts/{id}.json up to a cap.",
+    fetch=fetch,
+    settings={
+        "url": "the forum's base URL (required), e.g. https://forum.example.com",
+        "params.query": "search terms (default: the brands' terms and aliases)",
+        "params.max_pages": f"search pages of up to {PAGE_SIZE} per term and poll "
+        f"(default {DEFAULT_MAX_PAGES})",
+        "params.max_full_posts": "new posts read in full per run; past it the ~200-character "
+        f"search blurb is the text (default {DEFAULT_MAX_FULL_POSTS}, 0 = blurbs only)",
+        "params.overlap_hours": "how far before the newest post seen the next search "
+        f"starts, plus one day (default {int(DEFAULT_OVERLAP.total_seconds() // 3600)})",
+    },
+    optional_secrets={
+        API_KEY: "an API key (Admin → API), for forums or categories that need a login",
+        API_USERNAME: "the user the key acts as (needed for an all-users key)",
+    },
+    requires_url=True,
+    validate=validate,
+)

@@ -1,0 +1,99 @@
+"""Small parsers for the fields API payloads share: counts, ids, links, times and language
+codes. Each takes whatever the JSON held and gives a clean value or None (times raise
+ValueError instead, as a mention cannot be dated without one)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+__all__ = [
+    "count",
+    "epoch_time",
+    "http_url",
+    "ident",
+    "integer",
+    "iso_utc",
+    "lang_code",
+    "parse_time",
+    "time_or_none",
+]
+
+# Fractions of a second finer than microseconds (AT Protocol allows them): cut to six digits.
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+# Language tags that name no language: undetermined, no linguistic content.
+NO_LANGUAGE = frozenset({"und", "zxx"})
+
+
+def integer(value: Any) -> int | None:
+    """An integer from a JSON number or a numeric string (Google encodes 64-bit counts as
+    strings, "12345"); None for anything else (null, booleans, text, NaN)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def count(value: Any) -> int | None:
+    """A count (likes, followers, views): a non-negative integer, else None."""
+    number = integer(value)
+    return number if number is not None and number >= 0 else None
+
+
+def ident(value: Any) -> str | None:
+    """An id as text (APIs send numbers or strings); None when absent or empty."""
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    return str(value)
+
+
+def http_url(value: Any) -> str | None:
+    """The value when it is an http(s) URL, else None (no javascript: or relative links)."""
+    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
+
+
+def parse_time(value: Any) -> datetime:
+    """An ISO 8601 time as aware UTC; one without an offset is taken as UTC."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"not a timestamp: {value!r}")
+    parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", value.replace("Z", "+00:00")))
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def time_or_none(value: Any) -> datetime | None:
+    """`parse_time`, or None when the value is missing or not a time (an old cursor)."""
+    try:
+        return parse_time(value) if value else None
+    except ValueError:
+        return None
+
+
+def epoch_time(value: Any) -> datetime:
+    """Seconds since the epoch (a JSON number) as aware UTC."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"not an epoch time: {value!r}")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise ValueError(f"epoch time out of range: {value!r}") from exc
+
+
+def iso_utc(when: datetime,
+            timespec: Literal["seconds", "milliseconds", "microseconds"] = "seconds") -> str:
+    """RFC 3339 in UTC with a Z (2026-11-21T08:15:00Z); one width per timespec, so such
+    times kept in a cursor also compare as strings."""
+    return when.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
+def lang_code(value: Any, unknown: Collection[str] = NO_LANGUAGE) -> str | None:
+    """The primary language subtag, lower-cased ("en-GB" → "en"); None for no language."""
+    if not isinstance(value, str) or not value or value.lower() in unknown:
+        return None
+    return value.split("-")[0].lower()

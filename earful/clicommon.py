@@ -1,0 +1,42 @@
+"""What every `earful` command module shares: the app's console, the --config/--db options
+and the way a command fails. Command modules (earful/cli*.py) import from here, never from
+each other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from earful.settings import ConfigError, load_settings
+
+__all__ = ["ConfigOpt", "DbOpt", "console", "err", "fail", "settings_for"]
+
+console = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="earful.toml to use [env: EARFUL_CONFIG]",
+                 show_default="./earful.toml"),
+]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", help="DuckDB file [env: EARFUL_DB; default: the config's, "
+                              "./earful.duckdb]"),
+]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/] {escape(message)}")
+    return typer.Exit(code)
+
+
+def settings_for(config: Path | None, db: Path | None, *, required: bool = True) -> Any:
+    try:
+        return load_settings(config, db, required=required)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None

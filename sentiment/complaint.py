@@ -1,0 +1,99 @@
+"""Complaint likelihood (0..1) beyond plain negativity, with the reasons that produced it.
+
+A small logistic model over the explainable cues of sentiment/cues.py. Its weights live in
+sentiment/lexicon/complaint-<version>.json, trained by `python -m sentiment.train_complaint`
+on the hand-labelled development set in sentiment/data/ (provenance in its README)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from sentiment.cues import CUES, CueHit, extract
+
+__all__ = [
+    "COMPLAINT_THRESHOLD",
+    "MODEL_VERSION",
+    "Complaint",
+    "feature_names",
+    "features",
+    "score_complaint",
+]
+
+MODEL_VERSION = "complaint-v1"
+# A probability: 0.5 is the decision point of the trained (class-balanced) model itself,
+# not a value tuned on examples.
+COMPLAINT_THRESHOLD = 0.5
+# A cue must move the log-odds by at least this much to be named as a reason.
+_REASON_MIN_CONTRIBUTION = 0.2
+# Interactions the linear model cannot express on its own.
+_INTERACTIONS = (("failure", "first_person"), ("failure", "praise"), ("question", "failure"),
+                 ("elapsed", "failure"))
+_LABELS = {cue.name: cue.label for cue in CUES}
+# Cues shown to reviewers but not weighed. An @handle marks nearly every tweet to a brand,
+# complaint or not, and never a Reddit post, review or article: as a weight it would learn
+# how a data set was collected, not what a complaint is.
+_CONTEXT_ONLY = frozenset({"addressed"})
+
+
+@dataclass(frozen=True, slots=True)
+class Complaint:
+    probability: float
+    is_complaint: bool
+    reasons: tuple[str, ...]
+
+
+def feature_names() -> list[str]:
+    return [cue.name for cue in CUES if cue.name not in _CONTEXT_ONLY] + [
+        f"{a}*{b}" for a, b in _INTERACTIONS]
+
+
+def features(hits: list[CueHit]) -> dict[str, float]:
+    values = {hit.name: hit.value for hit in hits if hit.name not in _CONTEXT_ONLY}
+    for a, b in _INTERACTIONS:
+        if a in values and b in values:
+            values[f"{a}*{b}"] = values[a] * values[b]
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class _Model:
+    bias: float
+    weights: dict[str, float]
+    threshold: float
+
+
+@cache
+def _model(version: str = MODEL_VERSION) -> _Model:
+    path = resources.files("sentiment").joinpath("lexicon", f"{version}.json")
+    data = json.loads(path.read_text("utf-8"))
+    return _Model(float(data["bias"]), {k: float(v) for k, v in data["weights"].items()},
+                  float(data.get("threshold", COMPLAINT_THRESHOLD)))
+
+
+def _reason(hit: CueHit) -> str:
+    if hit.name == "addressed":
+        return f"addressed to {hit.evidence}"
+    if hit.name in ("negative", "positive"):
+        return f"{_LABELS[hit.name]} ({hit.evidence})"
+    return f'{_LABELS[hit.name]} ("{hit.evidence}")'
+
+
+def score_complaint(text: str, compound: float | None) -> Complaint:
+    """How likely `text` complains about a product or service, and why. Pure."""
+    model = _model()
+    hits = extract(text, compound)
+    values = features(hits)
+    logit = model.bias + sum(model.weights.get(k, 0.0) * v for k, v in values.items())
+    probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+    contributions = sorted(
+        ((model.weights.get(hit.name, 0.0) * hit.value, hit) for hit in hits),
+        key=lambda pair: pair[0], reverse=True)
+    reasons = [_reason(hit) for weight, hit in contributions
+               if weight >= _REASON_MIN_CONTRIBUTION and hit.name != "length"]
+    if reasons:
+        reasons += [_reason(hit) for hit in hits if hit.name in _CONTEXT_ONLY]
+    return Complaint(round(probability, 4), probability >= model.threshold, tuple(reasons))

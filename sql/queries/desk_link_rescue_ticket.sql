@@ -1,0 +1,14 @@
+-- The rescue follow-ups already stored for one resolved ticket ($id): the author's later
+-- mentions of the brand on the same platform, from its resolution to the end of its rescue
+-- window.
+INSERT INTO ticket_mentions
+SELECT t.id, m.id, 'rescue', t.resolved_at
+FROM tickets t
+JOIN mentions o ON o.id = t.mention_id
+JOIN mentions m ON m.source = o.source AND m.id <> t.mention_id AND NOT m.is_repost
+    AND m.published_at > t.resolved_at AND m.published_at <= t.rescue_until
+    AND author_key(m.source, m.source_name, m.author_id, m.author_handle, m.author_name)
+        = t.author_key
+JOIN mention_brands mb ON mb.mention_id = m.id AND mb.brand = t.brand
+WHERE t.id = $id AND t.status = 'resolved' AND t.rescue_until IS NOT NULL
+ON CONFLICT DO NOTHING;

@@ -1,0 +1,2 @@
+-- Sign out: forget one session.
+DELETE FROM web_sessions WHERE token_hash = $token_hash;

@@ -1,0 +1,202 @@
+"""The hourly follow-up: re-poll open tickets' mentions through a connector that can
+(a real HTTP refresh against a loopback server), re-evaluate so priority rises, and the
+desk's optional steps."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from conftest import make_settings, write_config
+from connectors.base import (
+    Author,
+    Connector,
+    Engagement,
+    FetchResult,
+    Mention,
+    SourceSpec,
+    SourceState,
+)
+from connectors.errors import RetriableError
+from connectors.registry import CONNECTORS
+from earful.cycle import SourceOutcome, store_outcome
+from earful.fixtureserver import FixtureServer, Route
+from earful.followup import (
+    load_open_mentions,
+    reevaluate,
+    refresh_engagement,
+    run_optional_step,
+)
+from sql.store import Store
+from triage.pipeline import Pipeline
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+TEXT = "@acme my refund still hasn't arrived after three weeks, this is unacceptable"
+
+
+def mention(reposts: int = 0) -> Mention:
+    return Mention(source="refreshable", external_id="42", url="https://social.test/42",
+                   title=None, text=TEXT, published_at=NOW - timedelta(hours=2),
+                   author=Author(handle="@loud", followers=50_000),
+                   engagement=Engagement(reposts=reposts), raw={"id": "42"})
+
+
+def _refresh(client: httpx.Client, spec: SourceSpec, mentions: list[Mention]) -> list[Mention]:
+    """A connector's refresh as a real one would do it: one GET per post, by id."""
+    out = []
+    for m in mentions:
+        response = client.get(f"{spec.url}/posts/{m.external_id}")
+        if response.status_code >= 500:
+            raise RetriableError(f"{spec.name}: HTTP {response.status_code}")
+        body = response.json()
+        out.append(replace(m, engagement=Engagement(reposts=body["reposts"])))
+    return out
+
+
+def _fetch(client: httpx.Client, spec: SourceSpec, state: SourceState) -> FetchResult:
+    return FetchResult([], state)
+
+
+@pytest.fixture
+def refreshable(monkeypatch):
+    monkeypatch.setitem(CONNECTORS, "refreshable", Connector(
+        name="refreshable", summary="test connector with refresh", fetch=_fetch,
+        refresh=_refresh))
+
+
+@pytest.fixture
+def posts():
+    server = FixtureServer({"/api/posts/42": Route(json.dumps({"reposts": 100}).encode(),
+                                                   content_type="application/json",
+                                                   conditional=False)}).start()
+    yield server
+    server.stop()
+
+
+def seeded(tmp_path, url: str, now: datetime = NOW):
+    settings = make_settings(tmp_path, [{"name": "social", "kind": "refreshable", "url": url}])
+    store, pipeline = Store(settings.db_path), Pipeline(settings)
+    outcome = SourceOutcome("social", "ok", SourceState("social"),
+                            FetchResult([mention()], SourceState("social")))
+    report = store_outcome(store, pipeline, settings.sources[0], outcome, run_id="r1",
+                           now=now - timedelta(hours=1))
+    assert report.tickets == 1
+    return settings, store, pipeline
+
+
+def table_counts(store: Store) -> dict[str, int]:
+    return {t: store.count(t) for t in ("mentions", "tickets", "ticket_events")}
+
+
+def test_reevaluating_unchanged_mentions_changes_nothing(tmp_path, refreshable):
+    _, store, pipeline = seeded(tmp_path, "http://127.0.0.1:9/api")
+    (item,) = load_open_mentions(store)
+    assert item.mention == mention() and item.source_name == "social"  # rebuilt as stored
+    before = table_counts(store)
+    report = reevaluate(store, pipeline, [item], NOW)
+    assert (report.mentions, report.raised, report.new_tickets) == (1, {}, 0)
+    assert table_counts(store) == before
+
+
+def test_refreshed_engagement_raises_priority_once(tmp_path, refreshable, posts):
+    settings, store, pipeline = seeded(tmp_path, posts.url("/api"))
+    (ticket,) = store.query("open_tickets")
+    items = load_open_mentions(store)
+    with httpx.Client() as client:
+        fresh, report = refresh_engagement(client, settings, items)
+    assert (report.refreshed, report.errors, report.unsupported) == (1, [], [])
+    assert fresh[0].mention.engagement.reposts == 100
+    result = reevaluate(store, pipeline, fresh, NOW)
+    assert result.raised == {ticket["id"]: (ticket["priority"], "P1")}
+    (after,) = store.query("open_tickets")
+    assert after["priority"] == "P1" and after["due_at"] < ticket["due_at"]
+    with store.connect() as con:
+        assert con.execute("SELECT reposts FROM mentions").fetchone() == (100,)
+        assert con.execute("SELECT action FROM ticket_events ORDER BY occurred_at").fetchall() \
+            == [("opened",), ("priority_raised",)]
+    counts = table_counts(store)
+    again = reevaluate(store, pipeline, load_open_mentions(store), NOW + timedelta(hours=1))
+    assert again.raised == {} and table_counts(store) == counts
+
+
+def test_a_failing_refresh_keeps_the_stored_mentions(tmp_path, refreshable):
+    server = FixtureServer({"/api/posts/42": Route(b"down", status=503,
+                                                   conditional=False)}).start()
+    try:
+        settings, store, _ = seeded(tmp_path, server.url("/api"))
+        items = load_open_mentions(store)
+        with httpx.Client() as client:
+            fresh, report = refresh_engagement(client, settings, items)
+    finally:
+        server.stop()
+    assert report.refreshed == 0 and fresh == items
+    assert report.errors == ["social: social: HTTP 503"]
+
+
+def test_a_connector_without_refresh_is_reported(tmp_path):
+    settings = make_settings(tmp_path, [{"name": "feed", "kind": "rss",
+                                         "url": "http://127.0.0.1:9/feed.xml"}])
+    store = Store(settings.db_path)
+    outcome = SourceOutcome("feed", "ok", SourceState("feed"),
+                            FetchResult([replace(mention(), source="rss")], SourceState("feed")))
+    store_outcome(store, Pipeline(settings), settings.sources[0], outcome, run_id="r1",
+                  now=NOW)
+    items = load_open_mentions(store)
+    assert len(items) == 1
+    with httpx.Client() as client:
+        fresh, report = refresh_engagement(client, settings, items)
+    assert report.unsupported == ["feed"] and fresh == items
+
+
+def test_optional_desk_steps(tmp_path, monkeypatch):
+    settings = make_settings(tmp_path)
+    store = Store(settings.db_path)
+    assert run_optional_step("sla", "earful_no_such_desk.sla", "escalate_due", store,
+                             settings, NOW) == ("missing", None)
+    package = tmp_path / "fakedesk"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "sla.py").write_text(
+        "def escalate_due(store, settings, now):\n    return [str(now)]\n")
+    (package / "broken.py").write_text("import earful_missing_dependency\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert run_optional_step("sla", "fakedesk.sla", "escalate_due", store, settings, NOW) \
+        == ("done", [str(NOW)])
+    assert run_optional_step("sla", "fakedesk.sla", "other", store, settings, NOW) \
+        == ("missing", None)
+    with pytest.raises(ModuleNotFoundError):
+        run_optional_step("broken", "fakedesk.broken", "f", store, settings, NOW)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_followup_flow_runs_every_step(tmp_path, refreshable, posts):
+    from flows.followup import followup
+
+    # Seeded an hour before the real clock: the flow re-evaluates at datetime.now().
+    settings, store, _ = seeded(tmp_path, posts.url("/api"), now=datetime.now(UTC))
+    (ticket,) = store.query("open_tickets")
+    config = write_config(tmp_path, f"""
+[database]
+path = "{settings.db_path}"
+
+[[brands]]
+name = "Acme"
+terms = ["Acme"]
+handles = ["@acme"]
+
+[[sources]]
+name = "social"
+kind = "refreshable"
+url = "{posts.url('/api')}"
+""")
+    summary = followup(config=str(config))
+    assert summary["open_mentions"] == 1
+    assert summary["refresh"]["refreshed"] == 1
+    assert summary["reevaluation"]["raised"] == {ticket["id"]: f"{ticket['priority']}→P1"}
+    assert store.query("open_tickets")[0]["priority"] == "P1"
+    assert summary["sla escalation"].startswith("done")  # desk/sla.py's escalate_due ran
+    assert "rescue checks" in summary

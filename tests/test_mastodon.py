@@ -1,0 +1,328 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from conftest import FIXTURES, make_settings
+from connectors import http as http_module
+from connectors.base import SourceSpec, SourceState
+from connectors.errors import FatalError
+from connectors.mastodon import (
+    PAGE_LIMIT,
+    TOKEN,
+    fetch,
+    hashtag_for,
+    hashtags,
+    id_at,
+    overlap_id,
+    parse_link_header,
+    to_mention,
+)
+from earful.cycle import fetch_source
+
+BASE = "https://mastodon.test"
+QUERIES = ("Acme", "Acme Cloud", "#acme", "Globex")
+
+
+def _load(name: str):
+    return json.loads((FIXTURES / "mastodon" / name).read_text())
+
+
+def _by_id(status_id: str):
+    for name in ("tag-acme.json", "tag-acmecloud.json"):
+        for status in _load(name):
+            if status["id"] == status_id:
+                return status
+    for status in _load("search-acme.json")["statuses"]:
+        if status["id"] == status_id:
+            return status
+    raise KeyError(status_id)
+
+
+def _spec(**changes) -> SourceSpec:
+    values = {"name": "fedi", "kind": "mastodon", "url": BASE, "queries": QUERIES,
+              "own_handles": frozenset({"acme"})}
+    values.update(changes)
+    return SourceSpec(**values)
+
+
+class Api:
+    """A fake instance: answers by path (and optional query parameters), records requests."""
+
+    def __init__(self, routes):
+        self.routes = routes
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        params = dict(request.url.params)
+        best = None
+        for (path, wanted), answer in self.routes.items():
+            if (path == request.url.path and all(params.get(k) == v for k, v in wanted)
+                    and (best is None or len(wanted) > best[0])):
+                best = (len(wanted), answer)
+        if best is None:
+            return httpx.Response(404, json={"error": "Record not found"})
+        answer = best[1]
+        return answer(request) if callable(answer) else answer
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(transport=httpx.MockTransport(self))
+
+    def paths(self) -> list[str]:
+        return [f"{r.url.path}?{r.url.query.decode()}" for r in self.requests]
+
+
+def _route(path: str, **params: str):
+    return (path, tuple(sorted(params.items())))
+
+
+def _statuses(count: int, start: datetime, tag: str = "acme") -> list[dict]:
+    """`count` minimal statuses, newest first, one second apart from `start`."""
+    out = []
+    for i in range(count):
+        created = start + timedelta(seconds=i)
+        status_id = str(id_at(created) | 7)
+        out.append({
+            "id": status_id, "created_at": created.isoformat().replace("+00:00", "Z"),
+            "uri": f"{BASE}/users/u{i}/statuses/{status_id}", "url": f"{BASE}/@u{i}/{status_id}",
+            "content": f"<p>Acme status {i} #{tag}</p>", "spoiler_text": "", "language": "en",
+            "visibility": "public", "reblog": None, "in_reply_to_id": None,
+            "replies_count": 0, "reblogs_count": 0, "favourites_count": i,
+            "account": {"id": str(i), "username": f"u{i}", "acct": f"u{i}",
+                        "display_name": "", "url": f"{BASE}/@u{i}", "followers_count": 10,
+                        "bot": False},
+        })
+    return list(reversed(out))
+
+
+def test_hashtags_come_from_the_terms_or_params():
+    assert hashtag_for("Acme Cloud") == "acmecloud"
+    assert hashtag_for("#acme") == "acme"
+    assert hashtag_for("Acme-Cloud 2.0!") == "acmecloud20"
+    assert hashtag_for("2026") is None  # a hashtag needs a letter
+    assert hashtags(_spec()) == ["acme", "acmecloud", "globex"]  # deduplicated, in order
+    assert hashtags(_spec(params={"hashtags": ["AcmeSupport", "#acme"]})) == [
+        "acmesupport", "acme"]
+
+
+def test_snowflake_ids_and_overlap():
+    when = datetime(2026, 11, 21, 9, 31, 9, 777000, tzinfo=UTC)
+    cursor = str(id_at(when) | 4242)
+    assert cursor == "117653731395309714"
+    assert overlap_id(cursor, timedelta(minutes=15)) == str(id_at(when - timedelta(minutes=15)))
+    assert overlap_id(cursor, timedelta(0)) == str(id_at(when))
+    assert overlap_id("01HZX3Q7ZK8M", timedelta(minutes=15)) == "01HZX3Q7ZK8M"  # not a number
+
+
+def test_link_header_gives_the_paging_ids():
+    links = parse_link_header(
+        '<https://m.example/api/v1/timelines/tag/acme?max_id=7163058>; rel="next", '
+        '<https://m.example/api/v1/timelines/tag/acme?min_id=7275607>; rel="prev"')
+    assert links == {"next": {"max_id": "7163058"}, "prev": {"min_id": "7275607"}}
+    assert parse_link_header(None) == {}
+
+
+def test_status_becomes_a_mention():
+    mention = to_mention(_by_id("117653731395309714"), instance=BASE)
+    assert mention.source == "mastodon"
+    assert mention.external_id == "https://mastodon.example/users/dana/statuses/117653731395309714"
+    assert mention.url == "https://mastodon.example/@dana/117653731395309714"
+    assert mention.text == ("Acme support has ignored my ticket for three days. Worst service "
+                            "I have had all year. #acme")
+    assert mention.published_at == datetime(2026, 11, 21, 9, 31, 9, 777000, tzinfo=UTC)
+    assert mention.author.handle == "@dana" and mention.author.name == "Dana R."
+    assert mention.author.id == "109871" and mention.author.followers == 1200
+    assert (mention.engagement.likes, mention.engagement.reposts,
+            mention.engagement.replies) == (9, 3, 2)
+    assert mention.lang == "en" and not mention.is_repost and not mention.is_own
+    assert mention.title is None
+
+
+def test_content_warning_is_the_title_and_remote_handles_keep_their_domain():
+    mention = to_mention(_by_id("117653629406482578"), instance=BASE)
+    assert mention.title == "acme rant"
+    assert mention.text == "Third outage this week.\nI pay for uptime, not apologies. #acme"
+    assert mention.author.handle == "@gwen@infosec.example"
+
+
+def test_a_boost_is_a_repost_by_the_booster_with_the_boosted_text():
+    boost = _by_id("117653690189090962")
+    mention = to_mention(boost, instance=BASE)
+    assert mention.is_repost
+    assert mention.external_id.endswith("/activity")  # the boost's own uri
+    assert mention.author.handle == "@eli@fosstodon.example" and mention.author.followers == 860
+    assert mention.text.startswith("The new Acme Cloud dashboard is lovely <3")
+    assert mention.url == "https://social.example/@frank/113200000000000001"
+    assert mention.engagement.likes == 0  # the boost's counts, not the original's
+    original = to_mention(boost["reblog"], instance=BASE)
+    assert original.external_id != mention.external_id and not original.is_repost
+    assert original.engagement.likes == 40
+
+
+def test_own_reply_is_flagged_and_keeps_its_parent():
+    mention = to_mention(_by_id("117653422087737490"), instance=BASE,
+                         own_handles=frozenset({"acme"}))
+    assert mention.is_own
+    assert mention.parent_id == f"{BASE}/api/v1/statuses/117651025428484242"
+    # Links keep their full address (the "invisible" spans are part of the text).
+    assert mention.text.endswith("updates at https://status.acme.example")
+    # A remote account of the same name is not the brand.
+    remote = dict(_by_id("117653422087737490"),
+                  account={"id": "9", "acct": "acme@elsewhere.example",
+                           "url": "https://elsewhere.example/@acme"})
+    assert not to_mention(remote, instance=BASE, own_handles=frozenset({"acme"})).is_own
+    assert to_mention(remote, instance=BASE,
+                      own_handles=frozenset({"acme@elsewhere.example"})).is_own
+
+
+def test_without_a_token_only_hashtags_are_read_and_unknown_tags_are_skipped():
+    api = Api({
+        _route("/api/v1/timelines/tag/acme"): httpx.Response(200, json=_load("tag-acme.json")),
+        _route("/api/v1/timelines/tag/acmecloud"): httpx.Response(
+            200, json=_load("tag-acmecloud.json")),
+    })
+    with api.client() as client:
+        result = fetch(client, _spec(), SourceState("fedi"))
+    assert [p.split("?")[0] for p in api.paths()] == [
+        "/api/v1/timelines/tag/acme", "/api/v1/timelines/tag/acmecloud",
+        "/api/v1/timelines/tag/globex"]
+    assert all("authorization" not in r.headers for r in api.requests)
+    assert all(r.url.params["limit"] == str(PAGE_LIMIT) for r in api.requests)
+    assert len(result.mentions) == 5  # dana's status is in both timelines: kept once
+    assert result.error is None and result.item_errors == []
+    assert result.state.cursors() == {"tag:acme": "117653731395309714",
+                                      "tag:acmecloud": "117653731395309714"}
+
+
+def test_a_token_adds_status_search_and_leaves_private_statuses_out():
+    search = _load("search-acme.json")
+    api = Api({
+        _route("/api/v1/timelines/tag/acme"): httpx.Response(200, json=[]),
+        _route("/api/v2/search", q="Acme"): httpx.Response(200, json=search),
+        _route("/api/v2/search"): httpx.Response(200, json={"statuses": []}),
+    })
+    spec = _spec(secrets={TOKEN: "t0ken"}, params={"hashtags": ["acme"]})
+    with api.client() as client:
+        result = fetch(client, spec, SourceState("fedi"))
+        searches = [r for r in api.requests if r.url.path == "/api/v2/search"]
+        assert [r.url.params["q"] for r in searches] == list(QUERIES)
+        assert all(r.url.params["type"] == "statuses" for r in searches)
+        assert all(r.headers["authorization"] == "Bearer t0ken" for r in api.requests)
+        assert {m.author.handle for m in result.mentions} == {"@eli@fosstodon.example", "@dana"}
+        assert result.state.cursors()["q:Acme"] == "117653731395309714"
+        with_private = fetch(client, _spec(secrets={TOKEN: "t0ken"},
+                                           params={"hashtags": ["acme"],
+                                                   "include_private": True}),
+                             SourceState("fedi"))
+    assert "@ivy" in {m.author.handle for m in with_private.mentions}
+
+
+def test_next_poll_pages_forward_from_before_the_cursor():
+    start = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    cursor = str(id_at(start - timedelta(minutes=1)))
+    page1 = _statuses(PAGE_LIMIT, start)
+    page2 = _statuses(3, start + timedelta(minutes=5))
+    first_min = overlap_id(cursor, timedelta(minutes=15))
+    newest1 = page1[0]["id"]
+    api = Api({
+        _route("/api/v1/timelines/tag/acme", min_id=first_min): httpx.Response(
+            200, json=page1,
+            headers={"Link": f'<{BASE}/api/v1/timelines/tag/acme?max_id={page1[-1]["id"]}>; '
+                             f'rel="next", <{BASE}/api/v1/timelines/tag/acme?min_id={newest1}>;'
+                             ' rel="prev"'}),
+        _route("/api/v1/timelines/tag/acme", min_id=newest1): httpx.Response(200, json=page2),
+    })
+    state = SourceState("fedi").with_cursors({"tag:acme": cursor})
+    with api.client() as client:
+        result = fetch(client, _spec(params={"hashtags": ["acme"]}), state)
+    assert [r.url.params["min_id"] for r in api.requests] == [first_min, newest1]
+    assert len(result.mentions) == PAGE_LIMIT + 3
+    assert result.state.cursors()["tag:acme"] == page2[0]["id"]
+
+
+def test_a_failed_page_keeps_what_was_read_and_the_cursor_where_it_stopped(monkeypatch):
+    monkeypatch.setattr(http_module, "RETRY_BACKOFF_S", 0)
+    start = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    cursor = str(id_at(start - timedelta(minutes=1)))
+    page1 = _statuses(PAGE_LIMIT, start)
+    api = Api({
+        _route("/api/v1/timelines/tag/acme"): httpx.Response(200, json=page1),
+        _route("/api/v1/timelines/tag/acme", min_id=page1[0]["id"]): httpx.Response(502),
+    })
+    state = SourceState("fedi").with_cursors({"tag:acme": cursor})
+    with api.client() as client:
+        result = fetch(client, _spec(params={"hashtags": ["acme", "acmecloud"]}), state)
+    assert len(result.mentions) == PAGE_LIMIT
+    assert result.error and "HTTP 502" in result.error
+    assert result.state.cursors()["tag:acme"] == page1[0]["id"]  # page 1 is safely read
+    assert "acmecloud" not in " ".join(api.paths())  # stopped at the failure
+
+
+def test_the_cursor_never_moves_back():
+    state = SourceState("fedi").with_cursors({"tag:acme": "117653731395309714"})
+    api = Api({_route("/api/v1/timelines/tag/acme"): httpx.Response(
+        200, json=_load("tag-acme.json")[1:])})  # only older statuses come back
+    with api.client() as client:
+        result = fetch(client, _spec(params={"hashtags": ["acme"]}), state)
+    assert result.state.cursors()["tag:acme"] == "117653731395309714"
+    assert api.requests[0].url.params["min_id"] == overlap_id("117653731395309714")
+
+
+def test_local_only_and_page_cap_are_settings():
+    api = Api({_route("/api/v1/timelines/tag/acme"): httpx.Response(200, json=[])})
+    with api.client() as client:
+        fetch(client, _spec(params={"hashtags": ["acme"], "local": True}), SourceState("fedi"))
+        with pytest.raises(FatalError, match="max_pages"):
+            fetch(client, _spec(params={"max_pages": 0}), SourceState("fedi"))
+    assert api.requests[0].url.params["local"] == "true"
+
+
+def test_an_instance_that_knows_no_tag_is_an_error():
+    with Api({}).client() as client, pytest.raises(FatalError, match="is it a Mastodon"):
+        fetch(client, _spec(), SourceState("fedi"))
+
+
+def test_spent_rate_limit_defers_the_source_until_its_reset():
+    reset = (datetime.now(UTC) + timedelta(minutes=4)).replace(microsecond=0)
+    api = Api({_route("/api/v1/timelines/tag/acme"): httpx.Response(
+        200, json=_load("tag-acme.json"),
+        headers={"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                 "X-RateLimit-Reset": reset.isoformat().replace("+00:00", ".000Z")})})
+    with api.client() as client:
+        result = fetch(client, _spec(), SourceState("fedi"))
+    assert len(api.requests) == 1  # acmecloud and globex wait for the reset
+    assert len(result.mentions) == 3
+    assert result.deferred_until == reset
+    assert result.state.rate_limit_remaining == 0 and result.state.rate_limit_reset == reset
+
+
+def test_429_after_some_pages_keeps_them_and_defers():
+    api = Api({
+        _route("/api/v1/timelines/tag/acme"): httpx.Response(200, json=_load("tag-acme.json")),
+        _route("/api/v1/timelines/tag/acmecloud"): httpx.Response(
+            429, headers={"Retry-After": "600"}),
+    })
+    with api.client() as client:
+        result = fetch(client, _spec(), SourceState("fedi"))
+    assert len(result.mentions) == 3 and result.error is None
+    assert result.deferred_until is not None
+    assert result.deferred_until > datetime.now(UTC) + timedelta(minutes=9)
+    assert result.state.cursors() == {"tag:acme": "117653731395309714"}
+
+
+def test_a_bad_token_fails_the_source_with_a_clear_message(tmp_path, monkeypatch):
+    monkeypatch.setenv(TOKEN, "expired")
+    api = Api({
+        _route("/api/v1/timelines/tag/acme"): httpx.Response(
+            401, json={"error": "The access token is invalid"}),
+    })
+    settings = make_settings(tmp_path, [{"name": "fedi", "kind": "mastodon", "url": BASE}])
+    with api.client() as client:
+        outcome = fetch_source(client, settings.sources[0], SourceState("fedi"), settings)
+    assert outcome.status == "error"
+    assert "HTTP 401" in outcome.message and "check credentials" in outcome.message
+    assert "expired" not in outcome.message  # the token is never echoed
