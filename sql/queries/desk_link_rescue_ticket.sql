@@ -1,6 +1,7 @@
 -- The rescue follow-ups already stored for one resolved ticket ($id): the author's later
 -- mentions of the brand on the same platform, from its resolution to the end of its rescue
--- window.
+-- window. One attached to the ticket while it was open ("author") but published after the
+-- resolution is what the customer said next, so it becomes a rescue follow-up.
 INSERT INTO ticket_mentions
 SELECT t.id, m.id, 'rescue', t.resolved_at
 FROM tickets t
@@ -11,4 +12,5 @@ JOIN mentions m ON m.source = o.source AND m.id <> t.mention_id AND NOT m.is_rep
         = t.author_key
 JOIN mention_brands mb ON mb.mention_id = m.id AND mb.brand = t.brand
 WHERE t.id = $id AND t.status = 'resolved' AND t.rescue_until IS NOT NULL
-ON CONFLICT DO NOTHING;
+ON CONFLICT (ticket_id, mention_id) DO UPDATE SET relation = 'rescue'
+    WHERE ticket_mentions.relation = 'author';
