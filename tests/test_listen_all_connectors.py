@@ -67,6 +67,16 @@ def test_all_connectors_in_one_listen_run(tmp_path, monkeypatch):
         store = Store(tmp_path / "all.duckdb")
         stored = store.count("mentions")
         assert stored == sum(line["new"] for line in summary["sources"])
+        with store.connect() as con:
+            rated = dict(con.execute(
+                "SELECT source, count(*) FROM mention_feed WHERE rating IS NOT NULL GROUP BY ALL").fetchall())
+            one_star_tickets = con.execute(
+                "SELECT t.reason FROM tickets t JOIN mention_scores s USING (mention_id) "
+                "WHERE s.rating <= 2").fetchall()
+        # Every review source stores its star ratings, and a low-rated review whose listing
+        # audience qualifies opens a ticket that says so.
+        assert {"appstore", "googleplay", "trustpilot", "yelp"} <= set(rated)
+        assert one_star_tickets and all("★" in reason for (reason,) in one_star_tickets)
         state = store.source_states(["limited"])["limited"]
         assert state.error_count == 0 and state.rate_limit_remaining == 0
 
