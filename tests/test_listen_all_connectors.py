@@ -69,7 +69,8 @@ def test_all_connectors_in_one_listen_run(tmp_path, monkeypatch):
         assert stored == sum(line["new"] for line in summary["sources"])
         with store.connect() as con:
             rated = dict(con.execute(
-                "SELECT source, count(*) FROM mention_feed WHERE rating IS NOT NULL GROUP BY ALL").fetchall())
+                "SELECT source, count(*) FROM mention_feed WHERE rating IS NOT NULL GROUP BY ALL"
+            ).fetchall())
             one_star_tickets = con.execute(
                 "SELECT t.reason FROM tickets t JOIN mention_scores s USING (mention_id) "
                 "WHERE s.rating <= 2").fetchall()
