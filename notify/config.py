@@ -29,7 +29,7 @@ __all__ = [
 # Ticket events (desk contract) and alert kinds (spikes, source health) a route can name.
 TICKET_EVENT_KINDS = ("opened", "priority_raised", "escalated", "breached", "resolved",
                       "dismissed")
-ALERT_KINDS = ("volume", "negative_share", "source_failing", "source_silent", "source_health")
+ALERT_KINDS = ("volume", "negative_share", "source_failing", "source_silent")
 KNOWN_KINDS = TICKET_EVENT_KINDS + ALERT_KINDS
 # A route without `kinds` gets what needs a person: new and worsening tickets, and alerts.
 DEFAULT_KINDS = ("opened", "priority_raised", "escalated", "breached", *ALERT_KINDS)

@@ -138,7 +138,7 @@ def _event_headline(kind: str, detail: dict[str, Any], ticket_kind: str) -> str:
     if kind == "priority_raised":
         return f"raised {detail.get('from', '?')} → {detail.get('to', '?')}"
     if kind == "escalated":
-        level = detail.get("level_name") or detail.get("level") or detail.get("to")
+        level = detail.get("to") or detail.get("level")
         return f"escalated to {level}" if level not in (None, "") else "escalated"
     if kind == "breached":
         what = detail.get("sla") or detail.get("deadline")

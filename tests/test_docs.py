@@ -25,6 +25,9 @@ def test_every_connector_has_a_section(connector):
 
 
 def test_every_table_and_view_is_documented(tmp_path):
+    """The README names each table and view and links to the page that documents their
+    columns (docs/analysts.md, kept true by tests/test_analyst_docs.py)."""
+    assert "](docs/analysts.md)" in README
     store = Store(tmp_path / "docs.duckdb")
     store.migrate()
     with store.connect() as con:

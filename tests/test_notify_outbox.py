@@ -73,7 +73,7 @@ def test_ten_runs_send_each_notification_once_on_every_sink(tmp_path, rx, client
             tmp_path, channels_config(rx.base_url, smtp.port)))
         store = Store(settings.db_path)
         tickets = open_tickets(store, 2)
-        add_event(store, tickets[0], "escalated", NOW, json.dumps({"level_name": "lead"}))
+        add_event(store, tickets[0], "escalated", NOW, json.dumps({"level": 1, "to": "lead"}))
         add_alert(store, NOW)
         for minute in range(10):
             cycle(store, settings, client, NOW + timedelta(minutes=minute))

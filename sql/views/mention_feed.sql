@@ -2,7 +2,8 @@
 -- most analyses start from.
 CREATE OR REPLACE VIEW mention_feed AS
 SELECT m.id AS mention_id, b.brand, m.source, m.source_name, m.published_at, m.url, m.title,
-       m.text, m.author_handle, m.author_name, m.author_followers, m.lang,
+       m.text, m.author_handle, m.author_name, m.author_followers,
+       coalesce(s.lang, m.lang) AS lang,  -- detected; the source's own tag when not scored
        m.likes, m.reposts, m.replies, m.score, m.views, m.is_repost, m.is_own,
        s.compound, s.label, s.complaint, s.is_complaint, s.complaint_reasons,
        s.rating, s.review_flag, m.listing_ratings,
