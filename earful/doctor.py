@@ -3,6 +3,7 @@ problem. Secrets are reported by name only, never by value."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -10,7 +11,7 @@ from typing import Literal
 import duckdb
 
 from connectors.registry import get_connector
-from earful.secrets import resolve_secrets
+from earful.secrets import block_name, prefect_api_problem, prefect_api_url, resolve_secrets
 from earful.settings import (
     ConfigError,
     Settings,
@@ -19,6 +20,7 @@ from earful.settings import (
     resolve_config_path,
 )
 from sql.store import Store
+from sql.target import MOTHERDUCK_TOKEN_VARS, DatabaseTarget
 
 __all__ = ["Check", "run_checks"]
 
@@ -34,6 +36,19 @@ class Check:
 
 def _database_checks(settings: Settings) -> list[Check]:
     path = settings.db_path
+    target = DatabaseTarget.parse(str(path))
+    if target.kind == "motherduck":
+        if not any(os.environ.get(name) for name in MOTHERDUCK_TOKEN_VARS):
+            return [Check("fail", "database", f"{target.text} is a MotherDuck database: "
+                          "missing secret motherduck_token (environment variable "
+                          f"{' or '.join(MOTHERDUCK_TOKEN_VARS)}; not read from Secret "
+                          "blocks)")]
+        return [Check("ok", "database", f"{target.text}: MotherDuck, token set (not opened "
+                                        "by doctor)")]
+    if target.kind == "ducklake":
+        return [Check("warn", "database", f"{target.text} is a DuckLake: earful reads it but "
+                      "cannot write to it (no PRIMARY KEY/UNIQUE constraints), so the listen "
+                      "and followup flows fail on it")]
     if not path.exists():
         parent = path.resolve().parent
         if parent.exists() and not parent.is_dir():
@@ -50,10 +65,70 @@ def _database_checks(settings: Settings) -> list[Check]:
     return [Check("ok", "database", f"{path}: schema version {versions}, {mentions:,} mentions")]
 
 
-def _source_checks(settings: Settings) -> list[Check]:
+class _Secrets:
+    """Which secrets are set, by name (values are looked up once and never kept or shown):
+    the environment, then, when a Prefect API is configured and answers, its Secret blocks
+    (the rule the flows follow: earful.secrets)."""
+
+    def __init__(self, names: set[str]):
+        self.api = prefect_api_url() if names else None
+        problem = prefect_api_problem() if self.api else None
+        self.blocks = bool(self.api) and problem is None
+        self.set = set(resolve_secrets(sorted(names), use_prefect=self.blocks))
+        self.problem = problem
+
+    def missing(self, names: list[str]) -> list[str]:
+        return [name for name in names if name not in self.set]
+
+    def explain(self, names: list[str]) -> str:
+        where = ", ".join(f"{name} (environment variable, or Prefect Secret block "
+                          f"{block_name(name)})" for name in names)
+        return f"missing secret{'s' if len(names) > 1 else ''} {where}"
+
+    def check(self) -> Check:
+        if self.blocks:
+            return Check("ok", "secrets", f"looked up in the environment, then in the Prefect "
+                                          f"Secret blocks of {self.api}")
+        if self.api:
+            return Check("warn", "secrets", f"the Prefect API at {self.api} does not answer "
+                         f"({self.problem}): only the environment was checked")
+        return Check("ok", "secrets", "looked up in the environment only (Prefect Secret "
+                                      "blocks are checked when PREFECT_API_URL is set)")
+
+
+def _secret_names(settings: Settings) -> set[str]:
+    names: set[str] = set()
+    for source in settings.sources:
+        if source.enabled:
+            connector = get_connector(source.kind)
+            names |= {*connector.secrets, *connector.optional_secrets}
+    if settings.notifications.enabled:
+        for channel in settings.notifications.channels.values():
+            if channel.enabled:
+                names |= set(channel.secret_names())
+    return names
+
+
+def _channel_checks(settings: Settings, secrets: _Secrets) -> list[Check]:
+    if not settings.notifications.enabled:
+        return []
+    checks = []
+    for name, channel in settings.notifications.channels.items():
+        subject = f"channel {name}"
+        missing = secrets.missing(channel.secret_names())
+        if not channel.enabled:
+            checks.append(Check("ok", subject, "disabled"))
+        elif missing:
+            checks.append(Check("fail", subject, secrets.explain(missing)))
+        else:
+            checks.append(Check("ok", subject, channel.sink))
+    return checks
+
+
+def _source_checks(settings: Settings, secrets: _Secrets) -> list[Check]:
     checks: list[Check] = []
     states = {}
-    if settings.db_path.exists():
+    if DatabaseTarget.parse(str(settings.db_path)).is_file and settings.db_path.exists():
         try:
             store = Store(settings.db_path, lock_timeout_s=5)
             with store.connect(read_only=True) as con:
@@ -68,14 +143,12 @@ def _source_checks(settings: Settings) -> list[Check]:
     for source in settings.sources:
         subject = f"source {source.name}"
         connector = get_connector(source.kind)
-        missing = sorted(set(connector.secrets) - set(resolve_secrets(connector.secrets)))
         if not source.enabled:
             checks.append(Check("ok", subject, "disabled"))
             continue
+        missing = secrets.missing(sorted(connector.secrets))
         if missing:
-            checks.append(Check("fail", subject,
-                                f"missing secrets {', '.join(missing)} (environment variables "
-                                "or Prefect Secret blocks)"))
+            checks.append(Check("fail", subject, secrets.explain(missing)))
             continue
         error_count, last_error = states.get(source.name, (0, None))
         if error_count:
@@ -83,7 +156,11 @@ def _source_checks(settings: Settings) -> list[Check]:
                                 f"{error_count} failed polls in a row; last error: {last_error}"))
         else:
             every = format_duration(source.poll_interval)
-            checks.append(Check("ok", subject, f"{source.kind}, every {every}"))
+            detail = f"{source.kind}, every {every}"
+            optional = secrets.missing(sorted(connector.optional_secrets))
+            if optional:
+                detail += f"; optional secrets not set: {', '.join(optional)}"
+            checks.append(Check("ok", subject, detail))
     return checks
 
 
@@ -97,4 +174,9 @@ def run_checks(config: str | Path | None, db: str | Path | None) -> list[Check]:
                                     f"{len(settings.sources)} sources")]
     if not settings.brands:
         checks.append(Check("warn", "brands", "no brands configured: nothing will match"))
-    return checks + _database_checks(settings) + _source_checks(settings)
+    names = _secret_names(settings)
+    secrets = _Secrets(names)
+    checks += _database_checks(settings)
+    if names:
+        checks.append(secrets.check())
+    return checks + _source_checks(settings, secrets) + _channel_checks(settings, secrets)

@@ -5,17 +5,16 @@
 3. re-run the pipeline on them and write the batch: fresh engagement and the time since the
    last poll feed reach velocity, so a ticket's priority can rise (never fall: the store's
    `raise_ticket_priority` only raises);
-4. the desk's optional steps (SLA escalation, rescue checks) when those modules exist.
+4. the desk's hourly steps: SLA escalation (desk.sla) and rescue checks (desk.rescue).
 
 A source whose refresh fails keeps its stored mentions for the re-evaluation; nothing here
 stops the other sources."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +32,6 @@ from triage.pipeline import Pipeline
 
 __all__ = [
     "DEFAULT_MAX_MENTIONS",
-    "OPTIONAL_STEPS",
     "OpenMention",
     "ReevaluationReport",
     "RefreshReport",
@@ -41,7 +39,6 @@ __all__ = [
     "mention_from_row",
     "reevaluate",
     "refresh_engagement",
-    "run_optional_step",
 ]
 
 log = logging.getLogger("earful.followup")
@@ -49,14 +46,6 @@ log = logging.getLogger("earful.followup")
 # Tickets one run re-evaluates: an hour's backlog on a busy desk, small enough that the
 # refresh calls stay well inside every API's hourly budget.
 DEFAULT_MAX_MENTIONS = 500
-
-# The desk's steps the follow-up runs when they exist: (label, module, function). Each
-# function is called as fn(store, settings, now).
-OPTIONAL_STEPS: tuple[tuple[str, str, str], ...] = (
-    ("sla escalation", "desk.sla", "escalate_due"),
-    ("rescue checks", "desk.rescue", "check_rescues"),
-)
-
 
 @dataclass(frozen=True, slots=True)
 class OpenMention:
@@ -207,25 +196,3 @@ def reevaluate(
             if old is not None and decision.priority < old:
                 raised[decision.id] = (old, decision.priority)
     return ReevaluationReport(scored, raised, new_tickets, skipped)
-
-
-def run_optional_step(
-    label: str, module_name: str, function: str, store: Store, settings: Settings,
-    now: datetime,
-) -> tuple[str, Any]:
-    """Run a desk step if its module exists: ("done", result), ("missing", None) when the
-    module (or the function) is not there. An error inside the step propagates."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        # Only a missing desk module means "not there"; a missing import inside it is a bug.
-        parents = {module_name.rsplit(".", 1)[0], module_name}
-        if exc.name in parents:
-            log.info("followup: %s skipped: %s does not exist", label, module_name)
-            return "missing", None
-        raise
-    step: Callable[..., Any] | None = getattr(module, function, None)
-    if step is None:
-        log.warning("followup: %s skipped: %s has no %s()", label, module_name, function)
-        return "missing", None
-    return "done", step(store, settings, now)

@@ -7,14 +7,33 @@ import logging
 import os
 from collections.abc import Iterable
 
-__all__ = ["block_name", "resolve_secrets"]
+__all__ = ["block_name", "prefect_api_problem", "prefect_api_url", "resolve_secrets"]
 
 log = logging.getLogger("earful.secrets")
 
 
 def block_name(name: str) -> str:
-    """EARFUL_REDDIT_CLIENT_ID → Prefect Secret block 'earful-reddit-client-id'."""
+    """The Prefect Secret block a secret may live in: its environment variable's name in
+    lower case, '_' → '-' (X_BEARER_TOKEN → 'x-bearer-token')."""
     return name.lower().replace("_", "-")
+
+
+def prefect_api_url() -> str | None:
+    """The configured Prefect API (PREFECT_API_URL), or None: then a flow run starts a
+    temporary server on this machine's Prefect database, and `earful doctor`, which should
+    not wait for one, checks the environment only."""
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url
+
+
+def prefect_api_problem() -> str | None:
+    """Why the configured Prefect API cannot be asked for Secret blocks, or None."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        error = client.api_healthcheck()
+    return f"{type(error).__name__}: {error}" if error else None
 
 
 def _from_prefect_block(name: str) -> str | None:

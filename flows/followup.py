@@ -1,6 +1,6 @@
 """The `followup` flow (hourly in prefect.yaml): re-poll the engagement of open tickets'
 mentions where the connector can, re-evaluate them so a ticket's priority can rise,
-escalate SLA breaches and run rescue checks when the desk provides them.
+escalate SLA breaches and run the rescue checks.
 It only orchestrates: the work lives in earful.followup, the pipeline and the store."""
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from connectors.http import make_client
+from desk.rescue import check_rescues
+from desk.sla import escalate_due
 from earful.followup import (
     DEFAULT_MAX_MENTIONS,
-    OPTIONAL_STEPS,
     OpenMention,
     load_open_mentions,
     reevaluate,
     refresh_engagement,
-    run_optional_step,
 )
 from earful.settings import Settings, load_settings
 from flows.storage import ensure_write_limit, flow_store
@@ -47,15 +47,16 @@ def reevaluate_task(settings: Settings, items: list[OpenMention], now: datetime
             "skipped_sources": report.skipped_sources}
 
 
-@task(name="desk-step", task_run_name="{label}", cache_policy=NO_CACHE)
-def desk_step_task(label: str, module: str, function: str, settings: Settings,
-                   now: datetime) -> str:
-    status, result = run_optional_step(label, module, function, flow_store(settings),
-                                       settings, now)
-    if status == "missing":
-        return "skipped (not available)"
-    count = len(result) if hasattr(result, "__len__") else result
-    return f"done: {count}" if count is not None else "done"
+@task(name="escalate-sla", cache_policy=NO_CACHE)
+def escalate_task(settings: Settings, now: datetime) -> str:
+    breaches = escalate_due(flow_store(settings), settings, now)
+    moved = sum(1 for breach in breaches if breach.escalated)
+    return f"{len(breaches)} breached, {moved} escalated"
+
+
+@task(name="check-rescues", cache_policy=NO_CACHE)
+def rescue_task(settings: Settings, now: datetime) -> str:
+    return str(check_rescues(flow_store(settings), settings, now))
 
 
 @flow(name="followup", log_prints=False)
@@ -90,9 +91,10 @@ def followup(
         summary["reevaluation"] = reevaluate_task(settings, quote(items), now)
         for ticket_id, change in summary["reevaluation"]["raised"].items():
             logger.warning("followup: ticket %s priority raised %s", ticket_id, change)
-    for label, module, function in OPTIONAL_STEPS:
-        summary[label] = desk_step_task(label, module, function, settings, now)
-        logger.info("followup: %s: %s", label, summary[label])
+    summary["sla escalation"] = escalate_task(settings, now)
+    summary["rescue checks"] = rescue_task(settings, now)
+    logger.info("followup: sla escalation: %s; rescue checks: %s", summary["sla escalation"],
+                summary["rescue checks"])
     logger.info("followup: %d open-ticket mentions followed up", len(items))
     return summary
 

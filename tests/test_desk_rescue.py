@@ -10,6 +10,7 @@ from desk_support import NOW, PRAISE, desk_settings, mention, write
 
 from desk.lifecycle import apply_action
 from desk.queries import queue, ticket_detail
+from desk.rescue import check_rescues
 from sql.store import Store
 
 THANKS = "@acme got my refund today, thank you so much, great help!"
@@ -89,3 +90,26 @@ def test_thank_yous_have_no_rescue_loop(tmp_path):
     (row,) = queue(store, settings, now=NOW)
     apply_action(store, settings, row["ticket_id"], "resolve", actor="li", now=NOW)
     assert ticket_detail(store, settings, row["ticket_id"])["rescue"] is None
+
+
+def test_hourly_rescue_check_links_follow_ups_stored_by_another_run(tmp_path):
+    settings = desk_settings()
+    store = Store(tmp_path / "h.duckdb")
+    happy, _angry, _silent = resolved_tickets(store, settings)
+    later = NOW + timedelta(days=1)
+    # Stored through the plain store path, as a backfill or another process would, with no
+    # desk linking in the batch: only the hourly check can see it.
+    write(store, settings, [mention("f0", THANKS, handle="@cust0", name="Cust 0", at=later)],
+          later)
+    with store.transaction() as con:
+        con.execute("DELETE FROM ticket_mentions WHERE relation = 'rescue'")
+        con.execute("UPDATE tickets SET rescued = NULL, recovered_at = NULL, "
+                    "sentiment_after = NULL")
+    assert ticket_detail(store, settings, happy)["rescue"]["rescued"] is None
+
+    summary = check_rescues(store, settings, now=later)
+    assert (summary.watching, summary.rescued, summary.not_rescued) == (3, 1, 0)
+    assert ticket_detail(store, settings, happy)["rescue"]["rescued"] is True
+    assert check_rescues(store, settings, now=later) == summary
+    events = [e["action"] for e in ticket_detail(store, settings, happy)["events"]]
+    assert events.count("rescued") == 1

@@ -1,4 +1,5 @@
--- The rescue follow-ups already stored for one resolved ticket ($id): the author's later
+-- The rescue follow-ups already stored for one resolved ticket ($id; NULL: every resolved
+-- ticket, the hourly rescue check): the author's later
 -- mentions of the brand on the same platform, from its resolution to the end of its rescue
 -- window. One attached to the ticket while it was open ("author") but published after the
 -- resolution is what the customer said next, so it becomes a rescue follow-up.
@@ -11,6 +12,6 @@ JOIN mentions m ON m.source = o.source AND m.id <> t.mention_id AND NOT m.is_rep
     AND author_key(m.source, m.source_name, m.author_id, m.author_handle, m.author_name)
         = t.author_key
 JOIN mention_brands mb ON mb.mention_id = m.id AND mb.brand = t.brand
-WHERE t.id = $id AND t.status = 'resolved' AND t.rescue_until IS NOT NULL
+WHERE ($id IS NULL OR t.id = $id) AND t.status = 'resolved' AND t.rescue_until IS NOT NULL
 ON CONFLICT (ticket_id, mention_id) DO UPDATE SET relation = 'rescue'
     WHERE ticket_mentions.relation = 'author';
