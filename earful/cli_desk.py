@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from earful.clicommon import ConfigOpt, DbOpt, console, fail, settings_for
+from earful.clicommon import ConfigOpt, DbOpt, console, fail, require_database, settings_for
 
 __all__ = ["app"]
 
@@ -34,8 +34,7 @@ def _context(config: Any, db: Any) -> tuple[Any, Any]:
     from sql.store import Store
 
     settings = settings_for(config, db, required=False)
-    if not settings.db_path.exists():
-        raise fail(f"no database at {settings.db_path} (run `earful run` or `earful demo`)")
+    require_database(settings)
     return settings, Store(settings.db_path)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from earful.clicommon import ConfigOpt, DbOpt, console, fail, settings_for
+from earful.clicommon import ConfigOpt, DbOpt, console, fail, require_database, settings_for
 
 __all__ = ["app", "report"]
 
@@ -31,8 +31,7 @@ def report(
     from earful.digest_html import format_seconds
 
     settings = settings_for(config, db, required=False)
-    if not settings.db_path.exists():
-        raise fail(f"no database at {settings.db_path} (run `earful run` or `earful demo`)")
+    require_database(settings)
     try:
         result = write_report(settings, since=since, out=out)
     except ValueError as exc:

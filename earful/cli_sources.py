@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from earful.clicommon import ConfigOpt, DbOpt, console, fail, settings_for
+from earful.clicommon import ConfigOpt, DbOpt, console, require_database, settings_for
 
 __all__ = ["sources"]
 
@@ -52,8 +52,7 @@ def sources(
 ) -> None:
     """List each configured source's state: last and next check, errors, health."""
     settings = settings_for(config, db)
-    if not settings.db_path.exists():
-        raise fail(f"no database at {settings.db_path} (run `earful run` first)")
+    require_database(settings, "run `earful run` first")
     rows = source_rows(settings, datetime.now(UTC))
     if as_json:
         print(json.dumps(rows, default=str, indent=2))

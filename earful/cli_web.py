@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from earful.clicommon import ConfigOpt, DbOpt, console, err, fail, settings_for
+from earful.clicommon import ConfigOpt, DbOpt, console, err, fail, require_database, settings_for
 
 __all__ = ["app"]
 
@@ -43,9 +43,7 @@ def serve(
     from web.app import create_app
 
     settings = settings_for(config, db, required=False)
-    if not settings.db_path.exists():
-        raise fail(f"no database at {settings.db_path} (run `earful run` or `earful demo` "
-                   "first, or pass --db)")
+    require_database(settings)
     store = Store(settings.db_path)
     application = create_app(settings, store)
     if not any(not u["disabled"] for u in list_users(store)):
@@ -101,8 +99,7 @@ def users_list(config: ConfigOpt = None, db: DbOpt = None) -> None:
     from web.accounts import list_users
 
     settings = settings_for(config, db, required=False)
-    if not settings.db_path.exists():
-        raise fail(f"no database at {settings.db_path}")
+    require_database(settings)
     rows = list_users(Store(settings.db_path))
     if not rows:
         console.print("No users yet: add one with `earful users add NAME`.")

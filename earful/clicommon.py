@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from earful.settings import ConfigError, load_settings
 
-__all__ = ["ConfigOpt", "DbOpt", "console", "err", "fail", "settings_for"]
+__all__ = ["ConfigOpt", "DbOpt", "console", "err", "fail", "require_database", "settings_for"]
 
 console = Console()
 err = Console(stderr=True)
@@ -40,3 +40,14 @@ def settings_for(config: Path | None, db: Path | None, *, required: bool = True)
         return load_settings(config, db, required=required)
     except ConfigError as exc:
         raise fail(str(exc)) from None
+
+
+def require_database(settings: Any, hint: str = "run `earful run` or `earful demo` first") -> None:
+    """Refuse, with a clear message, a database file that does not exist yet (a command that
+    only reads would otherwise create an empty one). Connection strings (md:, ducklake:) are
+    checked when they are opened."""
+    from sql.target import DatabaseTarget
+
+    path = settings.db_path
+    if DatabaseTarget.parse(str(path)).is_file and not path.exists():
+        raise fail(f"no database at {path} ({hint}, or pass --db)")

@@ -11,12 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-from webdesk import CHROMIUM, PASSWORD, Desk, Server, seed_lines
 
 from earful.ingest import ingest_file
 from earful.settings import settings_from_dict
 from sql.store import Store
 from web.accounts import add_user
+from webui.webdesk import CHROMIUM, PASSWORD, Desk, Server, seed_lines
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ import json
 import re
 
 from playwright.sync_api import expect
-from webdesk import (
+
+from webui.webdesk import (
     HOSTILE_AUTHOR_URL,
     HOSTILE_HANDLE,
     HOSTILE_NAME,

@@ -4,7 +4,8 @@ CSRF token, a foreign origin), the security headers, and that actions land in Du
 from __future__ import annotations
 
 import httpx
-from webdesk import PASSWORD, csrf_of, sign_in
+
+from webui.webdesk import PASSWORD, csrf_of, sign_in
 
 
 def test_pages_without_a_session_redirect_to_sign_in(client, desk):
