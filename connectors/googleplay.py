@@ -348,9 +348,14 @@ CONNECTOR = Connector(
         "params.token_url": "where to exchange the signed JWT for a token (default: the "
         f"key's token_uri, else {DEFAULT_TOKEN_URL})",
     },
-    secrets={KEY: "the service account's JSON key (the file's contents); the account needs "
-             "the \"Reply to reviews\" permission in Play Console"},
-    optional_secrets={ACCESS_TOKEN: "a ready OAuth access token (androidpublisher scope), "
-                      "used only when no JSON key is set"},
+    # One of the two is needed (validate says so when neither is set): a ready token is the
+    # alternative to the key, so neither is listed as required on its own.
+    optional_secrets={
+        KEY: "the service account's JSON key (the file's contents; this or "
+             f"{ACCESS_TOKEN} is required); the account needs the \"Reply to reviews\" "
+             "permission in Play Console",
+        ACCESS_TOKEN: "a ready OAuth access token (androidpublisher scope), used only when "
+                      "no JSON key is set",
+    },
     validate=validate,
 )

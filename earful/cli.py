@@ -196,7 +196,9 @@ def connectors() -> None:
         table.add_row(
             name, c.summary,
             "\n".join(f"{k}: {v}" for k, v in c.settings.items()) or "-",
-            "\n".join(f"{k}: {v}" for k, v in c.secrets.items()) or "none",
+            "\n".join([*(f"{k}: {v}" for k, v in c.secrets.items()),
+                       *(f"{k} (optional): {v}" for k, v in c.optional_secrets.items())])
+            or "none",
         )
     console.print(table)
 

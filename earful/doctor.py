@@ -4,13 +4,14 @@ problem. Secrets are reported by name only, never by value."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 import duckdb
 
 from connectors.registry import get_connector
+from earful.cycle import source_spec
 from earful.secrets import block_name, prefect_api_problem, prefect_api_url, resolve_secrets
 from earful.settings import (
     ConfigError,
@@ -146,9 +147,21 @@ def _source_checks(settings: Settings, secrets: _Secrets) -> list[Check]:
         if not source.enabled:
             checks.append(Check("ok", subject, "disabled"))
             continue
+        problems: list[str] = []
+        if connector.validate is not None:
+            # Validation checks which secrets are present, never their values: it gets a
+            # placeholder for each secret that is set (environment or Secret block).
+            spec = replace(source_spec(source, settings),
+                           secrets={name: "set" for name in secrets.set})
+            problems = connector.validate(spec)
         missing = secrets.missing(sorted(connector.secrets))
         if missing:
-            checks.append(Check("fail", subject, secrets.explain(missing)))
+            others = [p for p in problems if not any(name in p for name in missing)]
+            checks.append(Check("fail", subject, "; ".join([secrets.explain(missing),
+                                                            *others])))
+            continue
+        if problems:
+            checks.append(Check("fail", subject, "; ".join(problems)))
             continue
         error_count, last_error = states.get(source.name, (0, None))
         if error_count:

@@ -117,3 +117,22 @@ def test_motherduck_token_is_checked_by_name(tmp_path, env):
     assert code == 0, text
     assert "ok database: md:earful: MotherDuck, token set" in text
     assert MOTHERDUCK_VALUE not in text
+
+
+def test_doctor_runs_each_connectors_own_validation(tmp_path, monkeypatch):
+    for name in ("GOOGLE_PLAY_SERVICE_ACCOUNT_JSON", "GOOGLE_PLAY_ACCESS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GOOGLE_PLAY_ACCESS_TOKEN", "ya29.doctor-never-prints-this")
+    config = tmp_path / "earful.toml"
+    config.write_text(
+        f'[database]\npath = "{tmp_path / "d.duckdb"}"\n\n'
+        '[[brands]]\nname = "Acme"\nterms = ["Acme"]\n\n'
+        '[[sources]]\nname = "play"\nkind = "googleplay"\nabout = "Acme"\n'
+        'params = { apps = ["com.acme.app"] }\n\n'
+        '[[sources]]\nname = "play-without-apps"\nkind = "googleplay"\nabout = "Acme"\n')
+    checks = {c.subject: c for c in earful.doctor.run_checks(config, None)}
+    # A ready access token is the documented alternative to the JSON key.
+    assert checks["source play"].level == "ok", checks["source play"].detail
+    bad = checks["source play-without-apps"]
+    assert bad.level == "fail" and "apps" in bad.detail
+    assert all("doctor-never-prints-this" not in c.detail for c in checks.values())
