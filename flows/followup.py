@@ -1,6 +1,6 @@
 """The `followup` flow (hourly in prefect.yaml): re-poll the engagement of open tickets'
 mentions where the connector can, re-evaluate them so a ticket's priority can rise,
-escalate SLA breaches and run the rescue checks.
+escalate SLA breaches, run the rescue checks and send the notifications they cause.
 It only orchestrates: the work lives in earful.followup, the pipeline and the store."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from earful.followup import (
     refresh_engagement,
 )
 from earful.settings import Settings, load_settings
+from flows.listen import notify_task
 from flows.storage import ensure_write_limit, flow_store
 from triage.pipeline import Pipeline
 
@@ -95,6 +96,8 @@ def followup(
     summary["rescue checks"] = rescue_task(settings, now)
     logger.info("followup: sla escalation: %s; rescue checks: %s", summary["sla escalation"],
                 summary["rescue checks"])
+    # Breaches, escalations and raised priorities go out now, not at the next listen run.
+    summary["notifications"] = notify_task(settings)
     logger.info("followup: %d open-ticket mentions followed up", len(items))
     return summary
 

@@ -179,3 +179,4 @@ url = "{posts.url('/api')}"
     assert store.query("open_tickets")[0]["priority"] == "P1"
     assert summary["sla escalation"] == "0 breached, 0 escalated"
     assert summary["rescue checks"] == "0 watched, 0 rescued, 0 followed up without a rescue"
+    assert summary["notifications"] == {"enqueued": 0}  # the outbox step ran (no channels)
