@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-from earful import cli_desk, cli_report, cli_sources, cli_web
+from earful import cli_desk, cli_notify, cli_report, cli_sources, cli_web
 from earful.clicommon import ConfigOpt, DbOpt, console, err, fail, settings_for
 
 # Before anything imports Prefect: no usage telemetry from a listening tool.
@@ -220,6 +220,7 @@ app.command()(cli_sources.sources)
 app.add_typer(cli_web.app)
 app.add_typer(cli_report.app)
 app.add_typer(cli_desk.app, name="tickets")
+app.add_typer(cli_notify.app, name="notify")
 
 
 def main() -> None:  # pragma: no cover - console entry point
