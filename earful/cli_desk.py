@@ -197,7 +197,8 @@ def respond(
 def resolve(
     ctx: typer.Context, ticket: IdArg, config: ConfigOpt = None, db: DbOpt = None,
     root_cause: Annotated[str | None, typer.Option(
-        "--root-cause", "-r", help="from [desk] root_causes; required for complaints")] = None,
+        "--root-cause", "-r",
+        help="one of the config's desk.root_causes; required for complaints")] = None,
     reply: Annotated[str | None, typer.Option(help="the final reply, if one was sent")] = None,
     note: NoteOpt = None, actor: ActorOpt = None,
 ) -> None:
