@@ -21,15 +21,11 @@ from sql.store import Store
 __all__ = [
     "ALL_OWN",
     "MAX_CHART_SPAN",
-    "SYSTEM_ACTORS",
     "Digest",
     "TrendPoint",
     "collect_digest",
 ]
 
-# Ticket events by these actors (or any actor starting with 'earful') are the software's,
-# not a person's: they never count as a first response.
-SYSTEM_ACTORS = ("earful", "system", "prefect", "followup", "scheduler", "sla")
 # The time charts cover at most this much before the latest post: a review source's first
 # poll can bring years of old posts, which would squash the days that matter into a sliver.
 # Anchored to the data, not to now, so an old database (the demo) still draws.
@@ -68,8 +64,8 @@ class Digest:
     brand_trend: list[TrendPoint]
     source_trend: list[TrendPoint]
     risky: list[dict[str, Any]]
-    tickets: list[dict[str, Any]]
-    breached: list[dict[str, Any]]
+    tickets: list[dict[str, Any]]          # per brand and priority, as of `until`
+    breached: list[dict[str, Any]]         # past the desk's active deadline at `until`
     first_response: list[dict[str, Any]]   # priority None: all priorities
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -94,6 +90,9 @@ class Digest:
             "nps_cutoffs": {"promoter_min": self.promoter_min,
                             "detractor_max": self.detractor_max},
             "tickets": self.ticket_totals(),
+            "breached_tickets": [
+                {k: r[k] for k in ("ticket_id", "brand", "priority", "status", "deadline",
+                                   "due_at", "overdue_seconds")} for r in self.breached],
             "median_first_response_s": overall["median_seconds"] if overall else None,
             "first_responses": overall["responses"] if overall else 0,
             "risky_mentions": [r["mention_id"] for r in self.risky],
@@ -124,7 +123,9 @@ def _nps(rows: list[dict[str, Any]], brands: list[str], competitors: set[str],
 def collect_digest(store: Store, settings: Settings, since: datetime, until: datetime
                    ) -> Digest:
     """Read the period [since, until) from the store: mentions first seen in it, tickets as
-    of `until`, first responses made in it."""
+    of `until`, first responses made in it. Tickets follow the response desk's definitions:
+    a first response is `tickets.first_response_at`, and a ticket is breached past
+    `ticket_active_due()` (first-response due until answered, then resolution due)."""
     competitors = sorted(b.name for b in settings.brands if b.competitor)
     period = {"since": since, "until": until}
     span = store.query("digest_span", {**period, "max_span": MAX_CHART_SPAN})[0]
@@ -158,7 +159,6 @@ def collect_digest(store: Store, settings: Settings, since: datetime, until: dat
     nps = _nps(authors, [r["brand"] for r in brand_rows], set(competitors),
                thresholds.positive, thresholds.negative)
 
-    actors = {"system_actors": list(SYSTEM_ACTORS)}
     return Digest(
         since=since, until=until, bucket=bucket, chart_start=chart_start,
         mentions=int(span["mentions"]), own_posts=int(span["own_posts"]),
@@ -170,7 +170,7 @@ def collect_digest(store: Store, settings: Settings, since: datetime, until: dat
         risky=store.query("digest_risky", {**period, "competitors": competitors,
                                            "threshold": thresholds.reach,
                                            "limit": RISKY_LIMIT}),
-        tickets=store.query("digest_tickets", {**period, **actors, "now": until}),
+        tickets=store.query("digest_tickets", {**period, "now": until}),
         breached=store.query("digest_breached", {"now": until, "limit": BREACHED_LIMIT}),
-        first_response=store.query("digest_first_response", {**period, **actors}),
+        first_response=store.query("digest_first_response", period),
     )

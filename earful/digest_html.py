@@ -146,8 +146,9 @@ def _brand_rows(d: Digest) -> list[list[str]]:
 def _first_response(d: Digest) -> str:
     overall = d.overall_first_response
     if not overall or not overall["responses"]:
-        return ("<p>No first response in this period: no ticket event by a person after "
-                "a ticket was opened (events by earful itself do not count).</p>")
+        return ("<p>No first response in this period: no ticket got a reply recorded on the "
+                "desk or was resolved (acknowledging or assigning one is not a first "
+                "response).</p>")
     rows = [[_e(r["priority"] or "all"), _e(r["responses"]),
              _e(format_seconds(r["median_seconds"]))] for r in d.first_response]
     return _table(["priority", "first responses", "median time to first response"], rows,
@@ -170,8 +171,9 @@ def render_html(d: Digest, charts: Sequence[Chart]) -> str:
     tickets = [[_e(r["brand"]), _e(r["priority"]), _e(r["open"]), _e(r["breached"]),
                 _e(r["awaiting"]), _e(r["opened"])] for r in d.tickets]
     breached = [[_e(r["ticket_id"]), _e(r["priority"]), _e(r["status"]), _e(r["brand"]),
-                 _e(_when(r["due_at"])), _e(format_seconds(r["overdue_seconds"])),
-                 _mention_cell(r)] for r in d.breached]
+                 _e(_DEADLINES.get(r["deadline"], r["deadline"])), _e(_when(r["due_at"])),
+                 _e(format_seconds(r["overdue_seconds"])), _mention_cell(r)]
+                for r in d.breached]
     sources = [[_e(r["source_name"]), _e(r["kind"]), _e(f"{r['mentions']:,}"),
                 _e(_pct(r["negative"] / r["mentions"] if r["mentions"] else None)),
                 _e(_num(r["mean_compound"]))] for r in d.sources]
@@ -200,18 +202,23 @@ def render_html(d: Digest, charts: Sequence[Chart]) -> str:
         if risky else "<p>No complaint or negative mention of your brands in this period.</p>",
         "<h2>Tickets</h2>",
         f"<p>{totals['open']:,} open, <span{' class=bad' if totals['breached'] else ''}>"
-        f"{totals['breached']:,} past due</span>, {totals['awaiting']:,} awaiting a first "
+        f"{totals['breached']:,} breached</span> (past the deadline that applies), "
+        f"{totals['awaiting']:,} awaiting a first "
         f"response; {totals['opened']:,} opened in this period.</p>",
         _table(["brand", "priority", "open", "breached", "awaiting", "opened in period"],
                tickets, {2, 3, 4, 5}) if tickets else "",
         ("<h3>Breached tickets, most overdue first</h3>" + _table(
-            ["ticket", "priority", "status", "brand", "due", "overdue by", "mention"],
-            breached, {5})) if breached else "",
+            ["ticket", "priority", "status", "brand", "deadline", "due", "overdue by",
+             "mention"], breached, {6})) if breached else "",
         "<h2>First response</h2>", _first_response(d),
         "<h2>How to read this</h2>", _method_notes(d),
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"
+
+
+# Which deadline a breached ticket missed, in words (digest_breached.sql's `deadline`).
+_DEADLINES = {"first_response": "first response", "resolution": "resolution"}
 
 
 def _method_notes(d: Digest) -> str:
@@ -229,9 +236,13 @@ def _method_notes(d: Digest) -> str:
         f"√((p + d - (p - d)²) / n). Few authors give a wide interval.",
         "Risk = strength × √(min(reach / threshold, 100)), strength the complaint likelihood "
         "or -compound, whichever is larger (the ticket's own risk when it has one).",
-        "A ticket is breached when its first-response due time has passed and it is neither "
-        "resolved nor dismissed. First response: the first ticket event by a person after "
-        "the ticket was opened.",
+        "Tickets follow the response desk: a ticket works against its first-response due "
+        "time until it has a first response, then against its resolution due time (none "
+        "once resolved or dismissed), and is breached once that deadline has passed. First "
+        "response: the first reply recorded on the desk, or the resolution when there was "
+        "none; acknowledging or assigning a ticket is not one, so such a ticket still awaits "
+        "its first response. Median first response: over the first responses made in the "
+        "period (dismissed tickets left out), from the ticket's opening.",
     ]
     return "<ul class=note>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>"
 

@@ -15,10 +15,13 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
+from desk.lifecycle import apply_action
+from desk.queries import sla_figures
 from earful.cli import app
 from earful.digest import report_folder, write_report
+from earful.digest_data import collect_digest
 from earful.digest_metrics import Z_95, net_promoter, parse_since, share_of_voice
-from earful.settings import settings_from_dict
+from earful.settings import Settings, settings_from_dict
 from sql.rows import BRANDS_SCHEMA, MENTIONS_SCHEMA, SCORES_SCHEMA
 from sql.store import Store
 
@@ -100,28 +103,36 @@ MENTIONS = [
     _mention("old", ["Acme"], -0.8, "olga", 1),
 ]
 
-TICKETS = [  # id, mention, brand, priority, status, opened_at, due_at, risk
-    ("T1", "b1", "Acme", "P2", "open", datetime(2026, 11, 8, 10, tzinfo=UTC),
-     datetime(2026, 11, 8, 14, tzinfo=UTC), 1.6),
-    ("T2", "a3", "Initech", "P1", "resolved", datetime(2026, 11, 9, 8, tzinfo=UTC),
-     datetime(2026, 11, 9, 9, tzinfo=UTC), 0.45),
-    ("T3", "d1", "Acme", "P3", "open", datetime(2026, 11, 10, 6, tzinfo=UTC),
-     datetime(2026, 11, 11, 6, tzinfo=UTC), 0.1),
-    ("T4", "old", "Acme", "P3", "acknowledged", datetime(2026, 11, 1, 10, tzinfo=UTC),
-     datetime(2026, 11, 2, 10, tzinfo=UTC), 0.7),
+def _at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+# Opened as the pipeline opens them (status open, both deadlines set); everything after
+# that goes through the desk's own lifecycle (ACTIONS), so first_response_at and the
+# statuses are exactly what the desk writes.
+TICKETS = [  # id, mention, brand, priority, opened_at, first-response due, resolution due, risk
+    ("T1", "b1", "Acme", "P2", _at(8, 10), _at(8, 14), _at(9, 10), 1.6),
+    ("T2", "a3", "Initech", "P1", _at(9, 8), _at(9, 9), _at(9, 16), 0.45),
+    ("T3", "d1", "Acme", "P3", _at(10, 6), _at(11, 6), _at(13, 6), 0.1),
+    ("T4", "old", "Acme", "P3", _at(1, 10), _at(2, 10), _at(4, 10), 0.7),
+    ("T5", "d2", "Acme", "P2", _at(10, 6, 10), _at(10, 10, 10), _at(11, 6, 10), 0.05),
+    ("T6", "c2", "Acme", "P4", _at(9, 9, 10), _at(10, 9, 10), _at(16, 9, 10), 0.02),
 ]
 
-EVENTS = [  # ticket, when, actor, action; every ticket also gets its 'opened' event
-    ("T1", datetime(2026, 11, 8, 10, 30, tzinfo=UTC), "sam", "acknowledged"),   # 1800 s
-    ("T1", datetime(2026, 11, 8, 11, 0, tzinfo=UTC), "sam", "responded"),
-    ("T2", datetime(2026, 11, 9, 8, 10, tzinfo=UTC), "earful", "priority_raised"),  # not a person
-    ("T2", datetime(2026, 11, 9, 9, 30, tzinfo=UTC), "pat", "responded"),       # 5400 s
-    ("T2", datetime(2026, 11, 9, 10, 0, tzinfo=UTC), "pat", "resolved"),
-    ("T4", datetime(2026, 11, 1, 11, 0, tzinfo=UTC), "sam", "acknowledged"),   # before the period
+ACTIONS = [  # ticket, when, actor, desk action, its arguments (desk.lifecycle.apply_action)
+    ("T4", _at(1, 11), "sam", "acknowledge", {}),           # acknowledged, never answered
+    ("T1", _at(8, 10, 30), "sam", "acknowledge", {}),       # not a first response
+    ("T1", _at(8, 11), "sam", "respond", {"reply": "Sorry Bob, on it"}),    # 3600 s, in time
+    ("T2", _at(9, 9, 30), "pat", "respond", {"reply": "Fixed, alice"}),     # 5400 s, late
+    ("T6", _at(9, 9, 40), "sam", "respond", {"reply": "Thanks carol"}),     # 1800 s ...
+    ("T2", _at(9, 10), "pat", "resolve", {"root_cause": "billing"}),
+    ("T6", _at(9, 10), "sam", "dismiss", {"dismiss_reason": "not_complaint"}),  # ... dismissed
+    ("T3", _at(10, 6, 30), "sam", "assign", {"assignee": "sam"}),   # not a first response
+    ("T5", _at(10, 9, 10), "pat", "resolve", {"root_cause": "delivery"}),  # no reply: 10800 s
 ]
 
 
-def _seed(store: Store) -> None:
+def _seed(store: Store, settings: Settings) -> None:
     mentions, scores, brands = [], [], []
     for m in MENTIONS:
         author = m["author"]
@@ -155,17 +166,16 @@ def _seed(store: Store) -> None:
             con.register("seed", table)
             con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM seed")
             con.unregister("seed")
-        for tid, mid, brand, priority, status, opened, due, risk in TICKETS:
+        for tid, mid, brand, priority, opened, due, resolution_due, risk in TICKETS:
             con.execute(
                 "INSERT INTO tickets (id, mention_id, brand, kind, status, priority, risk, "
-                "reason, reach, opened_at, due_at, updated_at) "
-                "VALUES (?, ?, ?, 'complaint', ?, ?, ?, 'test', 100, ?, ?, ?)",
-                [tid, mid, brand, status, priority, risk, opened, due, opened])
+                "reason, reach, opened_at, due_at, resolution_due_at, updated_at) "
+                "VALUES (?, ?, ?, 'complaint', 'open', ?, ?, 'test', 100, ?, ?, ?, ?)",
+                [tid, mid, brand, priority, risk, opened, due, resolution_due, opened])
             con.execute("INSERT INTO ticket_events (id, ticket_id, occurred_at, actor, action) "
                         "VALUES (?, ?, ?, 'earful', 'opened')", [f"{tid}-opened", tid, opened])
-        for n, (tid, when, actor, action) in enumerate(EVENTS):
-            con.execute("INSERT INTO ticket_events (id, ticket_id, occurred_at, actor, action) "
-                        "VALUES (?, ?, ?, ?, ?)", [f"E{n}", tid, when, actor, action])
+    for tid, when, actor, action, args in ACTIONS:
+        apply_action(store, settings, tid, action, actor=actor, now=when, **args)
 
 
 @pytest.fixture
@@ -178,7 +188,7 @@ def synthetic(tmp_path):
     })
     store = Store(settings.db_path)
     store.migrate()
-    _seed(store)
+    _seed(store, settings)
     return settings
 
 
@@ -235,16 +245,31 @@ def test_report_on_a_synthetic_multi_day_dataset(synthetic, tmp_path):
         pytest.approx(-100 * Z_95 * 0.5), pytest.approx(100 * Z_95 * 0.5))
     assert nps["Hooli"]["authors"] == 0 and nps["Hooli"]["nps"] is None
 
-    # Tickets at UNTIL: T1 past due, T4 past due (acknowledged is still open), T3 not yet
-    # due; T2 resolved. Awaiting a person: T3. Opened in the period: T1, T2, T3.
-    assert numbers["tickets"] == {"open": 3, "breached": 2, "awaiting": 1, "opened": 3}
-    assert [b["ticket_id"] for b in report.digest.breached] == ["T4", "T1"]
-    # First responses in the period: T1 after 1800 s, T2 after 5400 s (earful's own event
-    # at 8:10 is not a person's); T4's was before the period.
-    assert numbers["median_first_response_s"] == pytest.approx(3600)
-    assert numbers["first_responses"] == 2
-    per_priority = {r["priority"]: r["median_seconds"] for r in report.digest.first_response}
-    assert per_priority == {None: 3600, "P1": 5400, "P2": 1800}
+    # Tickets at UNTIL, by the desk's definitions. Open: T1 (responded), T3, T4. Breached,
+    # past the deadline that applies: T4 against its first-response due (acknowledged is
+    # not answered), T1 against its resolution due (answered in time, not resolved by
+    # 9 Nov 10:00); T3 is within its first-response due. Awaiting a first response: T3
+    # (assigned only) and T4 (acknowledged only). Opened in the period: all but T4.
+    assert numbers["tickets"] == {"open": 3, "breached": 2, "awaiting": 2, "opened": 5}
+    by_row = {(r["brand"], r["priority"]): (r["open"], r["breached"], r["awaiting"], r["opened"])
+              for r in report.digest.tickets}
+    assert by_row == {("Acme", "P2"): (1, 1, 0, 2), ("Acme", "P3"): (2, 1, 2, 1),
+                      ("Acme", "P4"): (0, 0, 0, 1), ("Initech", "P1"): (0, 0, 0, 1)}
+    breached = [(b["ticket_id"], b["deadline"], b["due_at"], b["overdue_seconds"])
+                for b in report.digest.breached]
+    assert breached == [("T4", "first_response", _at(2, 10), (8 * 24 + 2) * 3600),
+                        ("T1", "resolution", _at(9, 10), 26 * 3600)]
+    assert [(b["ticket_id"], b["deadline"]) for b in numbers["breached_tickets"]] == [
+        ("T4", "first_response"), ("T1", "resolution")]
+    # First responses made in the period (tickets.first_response_at - opened_at): T1's reply
+    # after 3600 s (its acknowledgement at 1800 s does not count), T2's after 5400 s, T5's
+    # resolution without a reply after 10800 s. T6 answered, then was dismissed: left out,
+    # as in the desk's SLA figures. T4 was never answered.
+    assert numbers["median_first_response_s"] == pytest.approx(5400)
+    assert numbers["first_responses"] == 3
+    per_priority = {r["priority"]: (r["responses"], r["median_seconds"])
+                    for r in report.digest.first_response}
+    assert per_priority == {None: (3, 5400), "P1": (1, 5400), "P2": (2, 7200)}
 
     # Riskiest own-brand mentions: the ticket's risk when ticketed, else strength ×
     # √(reach / 6000): a3 0.45 (ticketed), d1 ticketed 0.1, anon 0.4 × √(100/6000).
@@ -257,9 +282,72 @@ def test_report_on_a_synthetic_multi_day_dataset(synthetic, tmp_path):
     assert "<script>" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     assert "onerror=alert(1)>" not in html and "javascript:" not in html
     assert "Globex $1 &lt;i&gt;" in html
-    assert "30 min" in html and "1.5 h" in html   # first response per priority
+    assert "1.5 h" in html and "2.0 h" in html    # first response per priority
+    assert "<td>first response</td>" in html and "<td>resolution</td>" in html  # deadlines
+    assert "8.1 d" in html and "26.0 h" in html   # overdue by
     md = (report.folder / "digest.md").read_text()
     assert md == report.markdown and "<script>" not in md and "Globex $1 &lt;i&gt;" in md
+
+
+def assert_digest_agrees_with_the_desk(store: Store, settings: Settings, now: datetime,
+                                      days: int) -> dict[str, Any]:
+    """The digest of the last `days` up to `now` and the desk's SLA figures for the same
+    period: the same median first response and the same open breaches, overall and per
+    priority."""
+    digest = collect_digest(store, settings, now - timedelta(days=days), now)
+    desk = sla_figures(store, settings, now, days=days)
+    first = {r["priority"]: r for r in digest.first_response}
+
+    def minutes(priority: str | None) -> float | None:
+        row = first.get(priority)
+        return round(row["median_seconds"] / 60, 1) if row and row["responses"] else None
+
+    def breaches(priority: str | None) -> int:
+        return sum(int(r["breached"]) for r in digest.tickets
+                   if priority is None or r["priority"] == priority)
+
+    for priority, figures in [(None, desk), *desk["by_priority"].items()]:
+        assert minutes(priority) == figures["median_first_response_minutes"], priority
+        assert (first[priority]["responses"] if priority in first else 0) == \
+            figures["responded"], priority
+        assert breaches(priority) == figures["open_breaches"], priority
+    assert len(digest.breached) == desk["open_breaches"]
+    return desk
+
+
+def test_the_digest_agrees_with_the_desks_sla_figures(synthetic):
+    # Four days to UNTIL: the tickets opened then (the desk's cohort) are the ones first
+    # answered then (the digest's): T1, T2, T5; T6 is dismissed, T3 unanswered, T4 older.
+    desk = assert_digest_agrees_with_the_desk(Store(synthetic.db_path), synthetic, UNTIL, 4)
+    assert desk["median_first_response_minutes"] == 90.0 and desk["open_breaches"] == 2
+    assert desk["by_priority"]["P2"]["median_first_response_minutes"] == 120.0
+
+
+def test_the_digest_agrees_with_the_desk_on_tickets_it_opened(tmp_path):
+    from desk_support import NOW, desk_settings, mention, write
+
+    from desk.queries import queue
+
+    settings = desk_settings()
+    store = Store(tmp_path / "desk.duckdb")
+    write(store, settings, [mention(str(n), handle=f"@user{n}", name=f"User {n}")
+                            for n in range(5)])
+    ids = [r["ticket_id"] for r in queue(store, settings, now=NOW)]
+    assert len(ids) == 5  # all P2: first response within 4 h
+    act = [(ids[0], "respond", NOW + timedelta(minutes=30), {"reply": "Hi!"}),
+           (ids[1], "acknowledge", NOW + timedelta(minutes=10), {}),
+           (ids[1], "respond", NOW + timedelta(hours=5), {"reply": "Hi, sorry!"}),
+           (ids[2], "respond", NOW + timedelta(minutes=5), {"reply": "Spam?"}),
+           (ids[2], "dismiss", NOW + timedelta(hours=1), {"dismiss_reason": "spam"}),
+           (ids[3], "acknowledge", NOW + timedelta(minutes=20), {})]
+    for tid, action, when, args in act:
+        apply_action(store, settings, tid, action, actor="li", now=when, **args)
+    later = NOW + timedelta(hours=6)
+    desk = assert_digest_agrees_with_the_desk(store, settings, later, 30)
+    assert desk["median_first_response_minutes"] == 165.0  # (30 + 300) / 2
+    assert desk["open_breaches"] == 2   # ids[3] (acknowledged only) and ids[4]
+    digest = collect_digest(store, settings, later - timedelta(days=1), later)
+    assert digest.ticket_totals()["awaiting"] == 2
 
 
 def test_a_second_run_replaces_the_days_report(synthetic, tmp_path):
