@@ -29,6 +29,7 @@ from connectors.fields import count, iso_utc, lang_code, parse_time, time_or_non
 from connectors.http import get, request, skip_without
 from connectors.polling import (
     Poll,
+    batches,
     int_param,
     int_param_problems,
     overlap_param,
@@ -42,6 +43,7 @@ __all__ = [
     "fetch",
     "forget_sessions",
     "post_url",
+    "refresh",
     "to_mention",
     "validate",
 ]
@@ -57,6 +59,8 @@ WEB = "https://bsky.app"
 # 25 actors per call (lexicons in bluesky-social/atproto, docs.bsky.app API reference).
 PAGE_LIMIT = 100
 PROFILES_PER_CALL = 25
+# app.bsky.feed.getPosts: `uris` has "maxLength": 25.
+POSTS_PER_CALL = 25
 DEFAULT_MAX_PAGES = 5
 # `since` filters on a post's sortAt (the earlier of createdAt and indexedAt), the cursor
 # is the newest indexedAt: posts indexed late, or written a while before they were
@@ -291,6 +295,12 @@ class _Poll(Poll):
         if newest is not None:
             self.cursors[key] = iso_utc(newest, "milliseconds")
 
+    def posts(self, uris: list[str]) -> None:
+        """One getPosts call: the PostViews of these at:// uris (a deleted post is not in
+        the answer)."""
+        data = self.xrpc("app.bsky.feed.getPosts", {"uris": uris})
+        self._add(data.get("posts"), "getPosts")
+
     def followers(self, dids: Iterable[str], counts: dict[str, int | None]) -> None:
         """Fill `counts` (did → followersCount) in as few getProfiles calls as possible."""
         wanted = list(dict.fromkeys(dids))
@@ -320,6 +330,26 @@ def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> Fetch
     return poll.result()
 
 
+def refresh(client: httpx.Client, source: SourceSpec, mentions: list[Mention]) -> list[Mention]:
+    """Re-read posts by uri (`app.bsky.feed.getPosts`, 25 a call) for their current likes,
+    reposts, quotes and replies, then their authors' follower counts (getProfiles, as fetch
+    does; when that fails the stored counts stay)."""
+    skip_without(source.secrets, [HANDLE, PASSWORD], source.name)
+    poll = _Poll(source=source, state=SourceState(source.name), client=client,
+                 base=source.base(DEFAULT_BASE), max_pages=1, overlap=DEFAULT_OVERLAP)
+    uris = list(dict.fromkeys(m.external_id for m in mentions
+                              if m.external_id.startswith("at://")))
+    poll.look_up(lambda chunk=chunk: poll.posts(chunk)
+                 for chunk in batches(uris, POSTS_PER_CALL))
+    if poll.mentions:
+        counts: dict[str, int | None] = {}
+        poll.enrich(lambda: poll.followers((m.author.id for m in poll.mentions.values()
+                                            if m.author.id), counts),
+                    "follower counts unavailable")
+        poll.set_followers(counts)
+    return poll.reread(mentions)
+
+
 def validate(source: SourceSpec) -> list[str]:
     return int_param_problems(source.params, {"max_pages": 1, "overlap_minutes": 0}) \
         + terms_problems(source.queries)
@@ -344,4 +374,5 @@ CONNECTOR = Connector(
         PASSWORD: "an app password of that account (Settings → App passwords)",
     },
     validate=validate,
+    refresh=refresh,
 )

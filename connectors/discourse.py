@@ -31,13 +31,14 @@ from connectors.polling import (
     int_param,
     int_param_problems,
     overlap_param,
+    raw_of,
     require_terms,
     terms_problems,
 )
 from connectors.text import html_to_text, normalize_whitespace
 
-__all__ = ["CONNECTOR", "fetch", "post_url", "search_query", "search_terms", "to_mention",
-           "validate"]
+__all__ = ["CONNECTOR", "fetch", "post_url", "refresh", "search_query", "search_terms",
+           "to_mention", "validate"]
 
 NAME = "discourse"
 
@@ -59,6 +60,9 @@ DEFAULT_OVERLAP = timedelta(hours=6)
 RATE_LIMIT_FALLBACK = timedelta(minutes=1)
 # Ids remembered per term, newest kept: a few days of a busy brand on one forum.
 SEEN_CAP = 2000
+# The id of the "like" post action type (PostActionType.types[:like]): a full post's likes
+# are the `count` of that entry of its `actions_summary` (absent when there are none).
+LIKE_ACTION = 2
 
 
 def search_terms(source: SourceSpec) -> list[str]:
@@ -154,6 +158,16 @@ def to_mention(
     )
 
 
+def _likes(full_post: Mapping[str, Any]) -> int | None:
+    """A full post's like count: the `count` of the like entry of its `actions_summary`
+    ([{"id": 2, "count": 5}, …]). None without a counted entry: Discourse leaves zero counts
+    out, but an entry can also be missing for other reasons (the stored count then stays)."""
+    summary = full_post.get("actions_summary")
+    counts = [_int(a.get("count")) for a in summary if isinstance(a, Mapping)
+              and a.get("id") == LIKE_ACTION] if isinstance(summary, list) else []
+    return next((c for c in counts if c is not None), None)
+
+
 @dataclass(kw_only=True)
 class _Poll(Poll):
     client: httpx.Client
@@ -182,6 +196,46 @@ class _Poll(Poll):
             self.skip(f"{NAME}: post {post_id}: full text unavailable, blurb kept: {exc}")
             return None
         return data if isinstance(data, Mapping) else None
+
+    def post_again(self, stored: Mention) -> None:
+        """Re-read one stored post. A topic's first post comes with its topic from
+        `GET /t/{topic_id}.json` (`views`, `posts_count`, and the post in `post_stream`);
+        a reply from `GET /posts/{id}.json`. Its likes are the full post's (`actions_summary`);
+        the stored search result fills in what these answers lack. A post that is gone
+        (404, 410) or deleted is left out."""
+        raw = raw_of(stored)
+        search, topic = raw.get("search"), raw.get("topic")
+        if not isinstance(search, Mapping) or _int(search.get("id")) is None:
+            return
+        post_id, topic_id = _int(search.get("id")), _int(search.get("topic_id"))
+        full: Any = None
+        try:
+            if _int(search.get("post_number")) == 1 and topic_id is not None:
+                data = self._get(f"/t/{topic_id}.json")
+                if isinstance(data, Mapping):
+                    stream = data.get("post_stream")
+                    posts = stream.get("posts") if isinstance(stream, Mapping) else None
+                    full = next((p for p in posts if isinstance(p, Mapping)
+                                 and _int(p.get("id")) == post_id), None) \
+                        if isinstance(posts, list) else None
+                    # The topic's own fields (title, slug, views, posts_count), not its posts.
+                    topic = {k: v for k, v in data.items() if not isinstance(v, list | Mapping)}
+            if full is None:
+                full = self._get(f"/posts/{post_id}.json")
+        except FatalError as exc:
+            if exc.status in (404, 410):
+                return
+            raise
+        if not isinstance(full, Mapping) or full.get("deleted_at"):
+            return
+        likes = _likes(full)
+        mention = self.convert(
+            f"post {post_id}", to_mention,
+            {**search, "like_count": likes} if likes is not None else search,
+            topic if isinstance(topic, Mapping) else None, base=self.base, full_post=full,
+            own_handles=self.source.own_handles)
+        if mention is not None:
+            self.keep(mention)
 
     def _cursor(self, key: str) -> tuple[datetime | None, dict[str, str]]:
         value = self.cursors.get(key)
@@ -251,21 +305,41 @@ def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> Fetch
         raise FatalError(f"{source.name}: a discourse source needs the forum's url",
                          source=source.name)
     terms = require_terms(source, search_terms(source))
-    headers = {"Accept": "application/json"}
-    # Optional: an API key reads login-only or private categories. Headers, never the URL.
-    if source.secrets.get(API_KEY):
-        headers["Api-Key"] = source.secrets[API_KEY]
-        if source.secrets.get(API_USERNAME):
-            headers["Api-Username"] = source.secrets[API_USERNAME]
     poll = _Poll(
         source=source, state=state, pause=RATE_LIMIT_FALLBACK, client=client,
-        base=source.base(source.url), headers=headers,
+        base=source.base(source.url), headers=_headers(source),
         max_pages=int_param(source, "max_pages", DEFAULT_MAX_PAGES),
         max_full=int_param(source, "max_full_posts", DEFAULT_MAX_FULL_POSTS, minimum=0),
         overlap=overlap_param(source, DEFAULT_OVERLAP, "hours"),
     )
     poll.run(lambda term=term: poll.search(term) for term in terms)
     return poll.result()
+
+
+def refresh(client: httpx.Client, source: SourceSpec, mentions: list[Mention]) -> list[Mention]:
+    """Re-read posts one by one for their current likes and replies (and, on a topic's first
+    post, the topic's views and post count): `GET /t/{topic_id}.json` for first posts,
+    `GET /posts/{id}.json` for replies, with the API key when set. Only posts of this forum
+    (external id `<url>/p/<id>`) are re-read."""
+    if not source.url:
+        raise FatalError(f"{source.name}: a discourse source needs the forum's url",
+                         source=source.name)
+    poll = _Poll(source=source, state=SourceState(source.name), pause=RATE_LIMIT_FALLBACK,
+                 client=client, base=source.base(source.url), headers=_headers(source),
+                 max_pages=1, max_full=0, overlap=DEFAULT_OVERLAP)
+    mine = [m for m in mentions if m.external_id.startswith(f"{poll.base}/p/")]
+    poll.look_up(lambda m=m: poll.post_again(m) for m in mine)
+    return poll.reread(mentions)
+
+
+def _headers(source: SourceSpec) -> dict[str, str]:
+    headers = {"Accept": "application/json"}
+    # Optional: an API key reads login-only or private categories. Headers, never the URL.
+    if source.secrets.get(API_KEY):
+        headers["Api-Key"] = source.secrets[API_KEY]
+        if source.secrets.get(API_USERNAME):
+            headers["Api-Username"] = source.secrets[API_USERNAME]
+    return headers
 
 
 def validate(source: SourceSpec) -> list[str]:
@@ -298,4 +372,5 @@ CONNECTOR = Connector(
     },
     requires_url=True,
     validate=validate,
+    refresh=refresh,
 )

@@ -29,11 +29,13 @@ from connectors.errors import ConnectorError, FatalError, RateLimitedError
 from connectors.fields import count, http_url, ident, iso_utc, parse_time, time_or_none
 from connectors.http import HttpResponse, RateLimit, get
 from connectors.polling import (
+    BudgetSpent,
     Poll,
     choice_param,
     int_param,
     int_param_problems,
     overlap_param,
+    raw_of,
     refuse_spent,
     require_terms,
     spent,
@@ -41,7 +43,7 @@ from connectors.polling import (
 )
 from connectors.text import normalize_whitespace
 
-__all__ = ["CONNECTOR", "build_query", "fetch", "to_mention", "validate"]
+__all__ = ["CONNECTOR", "build_query", "fetch", "refresh", "to_mention", "validate"]
 
 NAME = "github"
 log = logging.getLogger("earful.connectors.github")
@@ -263,6 +265,24 @@ class _Poll(Poll):
         if newest is not None and (complete or cursor is None):
             self.cursors[key] = iso_utc(newest)
 
+    def issue(self, path: str, stored: Mention) -> None:
+        """One `GET /repos/{owner}/{repo}/issues/{number}` (pull requests are issues there
+        too), on the core rate limit. A deleted, hidden or no longer visible issue (410,
+        404) is left out; a transferred one is followed (301)."""
+        if spent(self.core_limit):
+            assert self.core_limit is not None
+            raise BudgetSpent(self.core_limit.reset_at)
+        try:
+            item = self.read_json(self._get(path, None), path)
+        except FatalError as exc:
+            if exc.status in (404, 410):
+                return
+            raise
+        mention = self.convert(f"issue {path}", to_mention, item,
+                               own_handles=self.source.own_handles, name=stored.author.name)
+        if mention is not None:
+            self.keep(mention)
+
     def profiles(self, logins: list[str], limit: int) -> dict[str, Mapping[str, Any]]:
         """`/users/{login}` for up to `limit` authors, once each; stops quietly when the
         core budget is spent or GitHub refuses (follower counts are a nicety)."""
@@ -321,6 +341,37 @@ def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> Fetch
     return poll.result()
 
 
+def _issue_path(mention: Mention) -> str | None:
+    """`/repos/{owner}/{repo}/issues/{number}` from the stored issue's `repository_url`
+    (…/repos/{owner}/{repo}, on github.com or an Enterprise host) and `number`."""
+    raw = raw_of(mention)
+    repository, number = raw.get("repository_url"), raw.get("number")
+    if not isinstance(repository, str) or isinstance(number, bool) or not isinstance(number, int):
+        return None
+    _, found, repo = urlsplit(repository).path.partition("/repos/")
+    parts = repo.strip("/").split("/")
+    if not found or len(parts) != 2 or not all(parts):
+        return None
+    return f"/repos/{quote(parts[0], safe='')}/{quote(parts[1], safe='')}/issues/{number}"
+
+
+def refresh(client: httpx.Client, source: SourceSpec, mentions: list[Mention]) -> list[Mention]:
+    """Re-read issues and pull requests one by one (`GET /repos/{owner}/{repo}/issues/
+    {number}`, the core rate limit: 5,000 an hour with a token, 60 without) for their
+    current reactions and comment count. Followers are not looked up again (one call per
+    author): the stored counts and names stay."""
+    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
+    token = source.secrets.get(TOKEN)
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    poll = _Poll(source=source, state=SourceState(source.name), client=client,
+                 base=source.base(DEFAULT_BASE), headers=headers, max_pages=1,
+                 overlap=DEFAULT_OVERLAP, date_field="created", kind="both", qualifiers="")
+    jobs = {path: m for m in mentions if (path := _issue_path(m))}
+    poll.look_up(lambda path=path, m=m: poll.issue(path, m) for path, m in jobs.items())
+    return poll.reread(mentions)
+
+
 def _is_bot(raw: Any) -> bool:
     user = raw.get("user") if isinstance(raw, Mapping) else None
     return isinstance(user, Mapping) and user.get("type") == "Bot"
@@ -373,4 +424,5 @@ CONNECTOR = Connector(
                       "30 requests a minute instead of 10, profiles 5,000 an hour instead of "
                       "60"},
     validate=validate,
+    refresh=refresh,
 )

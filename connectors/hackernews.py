@@ -27,6 +27,7 @@ from connectors.errors import FatalError
 from connectors.fields import count, epoch_time, ident, parse_time
 from connectors.polling import (
     Poll,
+    batches,
     int_param,
     int_param_problems,
     overlap_param,
@@ -35,12 +36,18 @@ from connectors.polling import (
 )
 from connectors.text import html_to_text, normalize_whitespace
 
-__all__ = ["CONNECTOR", "fetch", "item_url", "to_mention", "validate"]
+__all__ = ["CONNECTOR", "fetch", "item_url", "refresh", "to_mention", "validate"]
 
 NAME = "hackernews"
 
 DEFAULT_BASE = "https://hn.algolia.com"
 SEARCH_PATH = "/api/v1/search_by_date"
+# Refresh: the relevance-sorted search, filtered to stories by their `story_<id>` tags
+# (`tags=story,(story_1,story_2)`: ANDed, ORed in parentheses). Its hits have the search's
+# shape and carry `num_comments`, which `/api/v1/items/:id` does not (that answers the
+# whole comment tree instead). Ids per call: a short URL, one page of hits.
+LOOKUP_PATH = "/api/v1/search"
+LOOKUP_IDS = 50
 USERS_PATH = "/api/v1/users/"
 WEB = "https://news.ycombinator.com"
 # Stories OR comments (hn.algolia.com/api: "Tags are ANDed by default, can be ORed if
@@ -175,6 +182,14 @@ class _Poll(Poll):
         if newest is not None:
             self.cursors[key] = newest
 
+    def stories(self, ids: list[str]) -> None:
+        """One search for these stories by their `story_<id>` tags (a story that is gone
+        is not among the hits)."""
+        data = self._get(self.base + LOOKUP_PATH, {
+            "tags": f"story,({','.join(f'story_{i}' for i in ids)})",
+            "hitsPerPage": len(ids)}, "story look-up")
+        self._add(data.get("hits"), "story look-up")
+
     def karma(self, authors: Iterable[str], limit: int) -> dict[str, int | None]:
         """username → karma, one /users call per author (up to `limit`). A missing user is
         left out; rate limits propagate, other failures are noted and stop the look-ups."""
@@ -217,6 +232,21 @@ def fetch(
     return poll.result()
 
 
+def refresh(client: httpx.Client, source: SourceSpec, mentions: list[Mention]) -> list[Mention]:
+    """Re-read stories by id for their current points and comment count: one search of up
+    to 50 `story_<id>` tags a call. Comments are not re-read: Algolia hides their points
+    and gives them no reply count, so there is nothing new to learn. Karma is not looked up
+    again (one call per author): the stored counts stay."""
+    poll = _Poll(source=source, state=SourceState(source.name), pause=RATE_LIMIT_PAUSE,
+                 client=client, base=source.base(DEFAULT_BASE), tags=DEFAULT_TAGS,
+                 max_pages=1, overlap=DEFAULT_OVERLAP)
+    # A comment has a thread (its story); a story is its own thread.
+    ids = list(dict.fromkeys(m.external_id for m in mentions
+                             if m.thread_id is None and m.external_id.isdigit()))
+    poll.look_up(lambda chunk=chunk: poll.stories(chunk) for chunk in batches(ids, LOOKUP_IDS))
+    return poll.reread(mentions)
+
+
 def validate(source: SourceSpec) -> list[str]:
     problems = int_param_problems(source.params,
                                   {"max_pages": 1, "overlap_minutes": 0, "max_profiles": 0})
@@ -244,4 +274,5 @@ CONNECTOR = Connector(
         "params.max_profiles": f"karma look-ups per poll (default {DEFAULT_MAX_PROFILES})",
     },
     validate=validate,
+    refresh=refresh,
 )

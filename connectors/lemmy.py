@@ -43,12 +43,14 @@ from connectors.polling import (
     int_param,
     int_param_problems,
     overlap_param,
+    raw_of,
     require_terms,
     terms_problems,
 )
 from connectors.text import normalize_whitespace
 
-__all__ = ["CONNECTOR", "fetch", "parse_time", "search_terms", "to_mention", "validate"]
+__all__ = ["CONNECTOR", "fetch", "parse_time", "refresh", "search_terms", "to_mention",
+           "validate"]
 
 NAME = "lemmy"
 log = logging.getLogger("earful.connectors.lemmy")
@@ -235,6 +237,22 @@ class _Poll(Poll):
                 self.keep(mention)
         return times
 
+    def item(self, kind: str, item_id: int) -> None:
+        """One `GET /api/v3/post?id=` (→ `post_view`) or `GET /api/v3/comment?id=`
+        (→ `comment_view`) by the instance's own id. One that is gone (404, or a 400
+        `couldnt_find_…`), deleted or removed is left out; the language is not looked up
+        again (the stored one stays)."""
+        try:
+            data = self._get(f"/api/v3/{kind}", {"id": item_id})
+        except FatalError as exc:
+            if exc.status == 404 or "couldnt_find" in str(exc) or "not_found" in str(exc):
+                return
+            raise
+        view = data.get(f"{kind}_view") if isinstance(data, Mapping) else None
+        if not isinstance(view, Mapping):
+            raise self.fatal(f"{kind} {item_id} answered without {kind}_view")
+        self._add([view], kind, f"{kind} {item_id}")
+
     def search(self, term: str) -> None:
         """Search one term, newest first, until a page reaches back past the cursor minus
         the overlap. The cursor moves only once the term is read to the end or the cap."""
@@ -273,17 +291,50 @@ def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> Fetch
     }
     if isinstance(params.get("community"), str) and params["community"]:
         query["community_name"] = params["community"]
-    headers = {"Accept": "application/json"}
-    if source.secrets.get(JWT):  # a header, never the URL (0.19 dropped the `auth` field)
-        headers["Authorization"] = f"Bearer {source.secrets[JWT]}"
     poll = _Poll(
         source=source, state=state, pause=RATE_LIMIT_FALLBACK, client=client,
-        base=source.base(source.url), headers=headers, query=query,
+        base=source.base(source.url), headers=_headers(source), query=query,
         max_pages=int_param(source, "max_pages", DEFAULT_MAX_PAGES),
         overlap=overlap_param(source, DEFAULT_OVERLAP),
     )
     poll.run(lambda term=term: poll.search(term) for term in terms)
     return poll.result()
+
+
+def _local(mention: Mention) -> tuple[str, int] | None:
+    """("post" | "comment", the id on this instance) from the stored view. The external id
+    is the federation ap_id, the same everywhere; the local id is this instance's."""
+    raw = raw_of(mention)
+    kind = "comment" if raw.get("comment") is not None else "post"
+    item = raw.get(kind)
+    item_id = item.get("id") if isinstance(item, Mapping) else None
+    if isinstance(item_id, bool) or not isinstance(item_id, int):
+        return None
+    return kind, item_id
+
+
+def refresh(client: httpx.Client, source: SourceSpec, mentions: list[Mention]) -> list[Mention]:
+    """Re-read posts and comments one by one (`GET /api/v3/post?id=`, `GET
+    /api/v3/comment?id=`, the instance's local ids, the JWT when set) for their current
+    votes, score and replies. An answer whose `ap_id` is not the stored one (an id from
+    another instance) is not taken for it."""
+    if not source.url:
+        raise FatalError(f"{source.name}: a lemmy source needs the instance's url",
+                         source=source.name)
+    poll = _Poll(source=source, state=SourceState(source.name), pause=RATE_LIMIT_FALLBACK,
+                 client=client, base=source.base(source.url), headers=_headers(source),
+                 query={}, max_pages=1, overlap=DEFAULT_OVERLAP, languages={})
+    items = list(dict.fromkeys(i for m in mentions if (i := _local(m))))
+    poll.look_up(lambda kind=kind, item_id=item_id: poll.item(kind, item_id)
+                 for kind, item_id in items)
+    return poll.reread(mentions)
+
+
+def _headers(source: SourceSpec) -> dict[str, str]:
+    headers = {"Accept": "application/json"}
+    if source.secrets.get(JWT):  # a header, never the URL (0.19 dropped the `auth` field)
+        headers["Authorization"] = f"Bearer {source.secrets[JWT]}"
+    return headers
 
 
 def _problems(pairs: Iterable[tuple[str, Any, tuple[str, ...]]]) -> list[str]:
@@ -319,4 +370,5 @@ CONNECTOR = Connector(
     optional_secrets={JWT: "a login token (JWT) for instances that only answer signed-in users"},
     requires_url=True,
     validate=validate,
+    refresh=refresh,
 )

@@ -27,7 +27,7 @@ from connectors.base import (
 from connectors.errors import FatalError
 from connectors.fields import count, http_url, ident, lang_code, parse_time
 from connectors.http import HttpResponse
-from connectors.polling import Poll, int_param, int_param_problems, overlap_param
+from connectors.polling import Poll, int_param, int_param_problems, overlap_param, raw_of
 from connectors.text import html_to_text, normalize_whitespace
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "id_at",
     "overlap_id",
     "parse_link_header",
+    "refresh",
     "to_mention",
     "validate",
 ]
@@ -243,6 +244,19 @@ class _Poll(Poll):
         self.page_cap(where, self.max_pages, "the rest is read next poll")
         return True
 
+    def status(self, status_id: str) -> None:
+        """One `GET /api/v1/statuses/:id`. A status that is gone, or that the instance will
+        not show (404 for both), is left out."""
+        try:
+            status, _response = self._get(f"/api/v1/statuses/{quote(status_id, safe='')}", {})
+        except FatalError as exc:
+            if exc.status in (404, 410):
+                return
+            raise
+        if not isinstance(status, Mapping):
+            raise self.fatal(f"status {status_id} did not return an object")
+        self._add([status], f"status {status_id}")
+
     def search(self, term: str) -> None:
         """Search statuses for one term (needs a user token). Results come newest first, so
         the cursor moves only once the term is read to the end."""
@@ -304,6 +318,38 @@ def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> Fetch
     return poll.result()
 
 
+def _local_id(mention: Mention, base: str) -> str | None:
+    """The status's id on this instance: the `id` of the stored status (the external id is
+    its federation uri, the same on every instance; the local id is not). A status whose
+    uri is on this instance also has it at the end of its uri."""
+    status_id = raw_of(mention).get("id")
+    if isinstance(status_id, str | int) and not isinstance(status_id, bool) and str(status_id):
+        return str(status_id)
+    uri = urlsplit(mention.external_id)
+    if uri.hostname and uri.hostname == urlsplit(base).hostname:
+        last = uri.path.rstrip("/").rsplit("/", 1)[-1]
+        return last if last.isdigit() else None
+    return None
+
+
+def refresh(client: httpx.Client, source: SourceSpec, mentions: list[Mention]) -> list[Mention]:
+    """Re-read statuses one by one (`GET /api/v1/statuses/:id` with the instance's local id,
+    the token when set) for their current favourites, boosts, replies and the author's
+    followers. A status whose answer has another `uri` (its stored id belonged to another
+    instance) is not taken for it."""
+    base = source.base(DEFAULT_BASE)
+    token = source.secrets.get(TOKEN)
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    poll = _Poll(source=source, state=SourceState(source.name), client=client, base=base,
+                 headers=headers, max_pages=1, overlap=DEFAULT_OVERLAP,
+                 include_private=bool(source.params.get("include_private", False)))
+    ids = list(dict.fromkeys(i for m in mentions if (i := _local_id(m, base))))
+    poll.look_up(lambda status_id=status_id: poll.status(status_id) for status_id in ids)
+    return poll.reread(mentions)
+
+
 def validate(source: SourceSpec) -> list[str]:
     problems = []
     configured = source.params.get("hashtags")
@@ -337,4 +383,5 @@ CONNECTOR = Connector(
     },
     optional_secrets={TOKEN: "a user access token (read:search): enables status search"},
     validate=validate,
+    refresh=refresh,
 )

@@ -5,15 +5,16 @@ the bad ones counted, and the rule that turns a poll that stopped early into a F
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
 
-from connectors.base import FetchResult, Mention, SourceSpec, SourceState
+from connectors.base import Engagement, FetchResult, Mention, SourceSpec, SourceState
 from connectors.errors import ConnectorError, FatalError, RateLimitedError
 from connectors.http import HttpResponse, RateLimit, get, parse_json, redact_url
 
@@ -21,10 +22,13 @@ __all__ = [
     "ITEM_ERRORS",
     "BudgetSpent",
     "Poll",
+    "batches",
+    "carry_over",
     "choice_param",
     "int_param",
     "int_param_problems",
     "overlap_param",
+    "raw_of",
     "refuse_spent",
     "require_terms",
     "spent",
@@ -122,6 +126,37 @@ def refuse_spent(source: SourceSpec, state: SourceState, what: str) -> None:
                                retry_at=reset, source=source.name)
 
 
+def batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    """`items` in lists of at most `size` (a look-up endpoint's limit of ids per call)."""
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
+def raw_of(mention: Mention) -> Mapping[str, Any]:
+    """A mention's source payload as a mapping (stored payloads may be JSON text); empty
+    when it is neither."""
+    raw = mention.raw
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    return raw if isinstance(raw, Mapping) else {}
+
+
+def carry_over(stored: Mention, fresh: Mention) -> Mention:
+    """A re-read mention, completed from the stored one where the look-up says nothing:
+    counts it leaves out (None), the author's followers (fetch finds them with separate
+    look-ups a refresh does not repeat) and the language (some need another call)."""
+    engagement = Engagement(**{
+        f.name: getattr(stored.engagement, f.name) if getattr(fresh.engagement, f.name) is None
+        else getattr(fresh.engagement, f.name) for f in fields(Engagement)})
+    author = fresh.author if fresh.author.followers is not None else replace(
+        fresh.author, followers=stored.author.followers)
+    return replace(fresh, engagement=engagement, author=author,
+                   lang=fresh.lang if fresh.lang is not None else stored.lang)
+
+
 @dataclass
 class Poll:
     """The bookkeeping of one fetch over several queries and pages. Connectors call the API
@@ -215,8 +250,11 @@ class Poll:
             self.skip(f"{self.source.kind}: {label} skipped: {exc!r}")
             return None
 
+    def _log(self) -> logging.Logger:
+        return logging.getLogger(f"earful.connectors.{self.source.kind}")
+
     def page_cap(self, where: str, pages: int, rest: str = "older items skipped") -> None:
-        logging.getLogger(f"earful.connectors.{self.source.kind}").warning(
+        self._log().warning(
             "%s: %s: stopped after %d pages; %s", self.source.name, where, pages, rest,
             extra={"source": self.source.name})
 
@@ -274,6 +312,48 @@ class Poll:
             if value is not None and value in counts:
                 self.mentions[external_id] = replace(
                     mention, author=replace(mention.author, followers=counts[value]))
+
+    def look_up(self, jobs: Iterable[Callable[[], Any]]) -> None:
+        """Run the by-id look-ups of a refresh in order; each keeps what it re-reads. A
+        failure (or a spent budget) before anything was re-read propagates as the
+        connector's typed error, so the caller keeps the stored mentions; after, the
+        look-ups stop there and what was re-read is returned (the rest waits for the next
+        refresh: the most urgent mentions come first)."""
+        for job in jobs:
+            try:
+                job()
+            except BudgetSpent as exc:
+                until = exc.until or (self.rate_limit.reset_at if self.rate_limit else None)
+                if not self.mentions:
+                    raise RateLimitedError(
+                        f"{self.source.name}: the rate limit is spent"
+                        + (f" until {until.isoformat()}" if until else ""),
+                        retry_at=until, source=self.source.name) from None
+                self._log().warning("%s: refresh stopped, the rate limit is spent; %d re-read",
+                            self.source.name, len(self.mentions),
+                            extra={"source": self.source.name})
+                return
+            except ConnectorError as exc:
+                if not self.mentions:
+                    raise
+                self._log().warning("%s: refresh stopped after %d re-read: %s",
+                                    self.source.name, len(self.mentions), exc,
+                                    extra={"source": self.source.name})
+                return
+
+    def reread(self, stored: Iterable[Mention]) -> list[Mention]:
+        """The stored mentions the look-ups re-read (by external id, in the stored order),
+        each completed from the stored one (`carry_over`). A mention the source no longer
+        returns (deleted, hidden) is left out."""
+        for problem in self.item_errors:
+            self._log().warning("%s: refresh: %s", self.source.name, problem,
+                                extra={"source": self.source.name})
+        out = []
+        for mention in stored:
+            fresh = self.mentions.get(mention.external_id)
+            if fresh is not None:
+                out.append(carry_over(mention, fresh))
+        return out
 
     @property
     def stopped(self) -> bool:

@@ -30,6 +30,7 @@ from connectors.fields import count, epoch_time, integer
 from connectors.http import get, request, skip_without
 from connectors.polling import (
     Poll,
+    batches,
     int_param,
     int_param_problems,
     overlap_param,
@@ -38,7 +39,8 @@ from connectors.polling import (
 )
 from connectors.text import normalize_whitespace
 
-__all__ = ["CONNECTOR", "fetch", "forget_tokens", "to_mention", "user_agent", "validate"]
+__all__ = ["CONNECTOR", "fetch", "forget_tokens", "refresh", "to_mention", "user_agent",
+           "validate"]
 
 NAME = "reddit"
 
@@ -68,6 +70,9 @@ def user_agent(params: Mapping[str, Any]) -> str:
 # /search: limit "default: 25, maximum: 100"; q "no longer than 512 characters".
 PAGE_LIMIT = 100
 MAX_QUERY_CHARS = 512
+# /api/info: "id: A comma-separated list of thing fullnames"; it answers one Listing, and a
+# Listing holds at most 100 things.
+INFO_IDS = 100
 DEFAULT_MAX_PAGES = 5
 DEFAULT_OVERLAP = timedelta(minutes=15)
 DEFAULT_MAX_PROFILES = 25
@@ -270,6 +275,19 @@ class _Poll(Poll):
         if newest is not None:
             self.cursors[key] = newest
 
+    def info(self, names: list[str]) -> None:
+        """One /api/info call: these posts as they are now (a Listing). Unknown posts do not
+        come back; removed or deleted ones (`removed_by_category` set, their text replaced
+        by "[removed]") are left out too, so their stored text stays."""
+        listing = self.call("/api/info", {"id": ",".join(names), "raw_json": 1})
+        data = listing.get("data")
+        if isinstance(data, Mapping) and isinstance(data.get("children"), list):
+            kept = [c for c in data["children"] if not (
+                isinstance(c, Mapping) and isinstance(c.get("data"), Mapping)
+                and c["data"].get("removed_by_category"))]
+            listing = {**listing, "data": {**data, "children": kept}}
+        self._add(listing, "/api/info")
+
     def followers(self, authors: Iterable[str], limit: int) -> dict[str, int | None]:
         """username → followers (the profile's subscribers), one /user/{name}/about call
         per author (up to `limit`). Suspended or missing accounts are left out."""
@@ -288,22 +306,27 @@ class _Poll(Poll):
         return found
 
 
-def fetch(
-    client: httpx.Client, source: SourceSpec, state: SourceState, now: datetime | None = None
-) -> FetchResult:
+def _poll(client: httpx.Client, source: SourceSpec, state: SourceState,
+          now: datetime | None = None) -> _Poll:
     skip_without(source.secrets, [CLIENT_ID, CLIENT_SECRET], source.name)
-    params = source.params
-    terms = require_terms(source)
     base = source.base(DEFAULT_BASE)
-    token_url = params.get("token_url")
+    token_url = source.params.get("token_url")
     if not isinstance(token_url, str) or not token_url:
         token_url = base + TOKEN_PATH if source.url else DEFAULT_TOKEN_URL
-    poll = _Poll(
+    return _Poll(
         source=source, state=state, now=now or datetime.now(UTC), pause=RATE_LIMIT_PAUSE,
-        client=client, base=base, token_url=token_url, user_agent=user_agent(params),
+        client=client, base=base, token_url=token_url, user_agent=user_agent(source.params),
         max_pages=int_param(source, "max_pages", DEFAULT_MAX_PAGES),
         overlap=overlap_param(source, DEFAULT_OVERLAP),
     )
+
+
+def fetch(
+    client: httpx.Client, source: SourceSpec, state: SourceState, now: datetime | None = None
+) -> FetchResult:
+    poll = _poll(client, source, state, now)  # credentials first: missing ones skip
+    params = source.params
+    terms = require_terms(source)
     max_profiles = int_param(source, "max_profiles", DEFAULT_MAX_PROFILES, minimum=0)
     poll.run(lambda term=term: poll.search(term) for term in terms)
     # Profiles cost one call each from a 100-a-minute budget: only when asked for.
@@ -314,6 +337,17 @@ def fetch(
                              "follower counts unavailable")
         poll.set_followers(counts or {}, key="name")
     return poll.result()
+
+
+def refresh(client: httpx.Client, source: SourceSpec, mentions: list[Mention]) -> list[Mention]:
+    """Re-read posts by fullname (`GET /api/info?id=t3_…,t3_…`, 100 a call, the same app-only
+    token) for their current score, upvotes, comments and crossposts. Profile follower
+    counts are not looked up again (one call per author): the stored ones stay."""
+    poll = _poll(client, source, SourceState(source.name))
+    names = list(dict.fromkeys(m.external_id for m in mentions
+                               if m.external_id.startswith("t3_")))
+    poll.look_up(lambda chunk=chunk: poll.info(chunk) for chunk in batches(names, INFO_IDS))
+    return poll.reread(mentions)
 
 
 def validate(source: SourceSpec) -> list[str]:
@@ -355,4 +389,5 @@ CONNECTOR = Connector(
         CLIENT_SECRET: "that app's secret",
     },
     validate=validate,
+    refresh=refresh,
 )

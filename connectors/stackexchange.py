@@ -33,6 +33,7 @@ from connectors.http import RateLimit, get
 from connectors.polling import (
     BudgetSpent,
     Poll,
+    batches,
     int_param,
     int_param_problems,
     overlap_param,
@@ -42,7 +43,7 @@ from connectors.polling import (
 )
 from connectors.text import html_to_text, normalize_whitespace
 
-__all__ = ["CONNECTOR", "fetch", "sites", "to_mention", "validate"]
+__all__ = ["CONNECTOR", "fetch", "refresh", "site_of", "sites", "to_mention", "validate"]
 
 NAME = "stackexchange"
 log = logging.getLogger("earful.connectors.stackexchange")
@@ -145,6 +146,17 @@ def to_mention(
     )
 
 
+def site_of(host: str, configured: list[str]) -> str:
+    """The `site` parameter for questions of `host`: the configured site it is the domain of
+    (stackoverflow → stackoverflow.com, ru.stackoverflow → ru.stackoverflow.com), else the
+    host itself, which the API also takes ("the full domain name", docs/sites)."""
+    for site in configured:
+        rest = host[len(site) + 1:] if host.startswith(site + ".") else None
+        if host == site or (rest and "." not in rest):
+            return site
+    return host
+
+
 def _decompressed(body: bytes, max_bytes: int, source: str) -> bytes:
     """The API always compresses; when Content-Encoding was lost on the way (a proxy), the
     body is still gzip: "if it is missing, assume GZIP" (docs/compression). Capped."""
@@ -227,11 +239,17 @@ class _Poll(Poll):
                           source=self.source.name, status=exc.status)
 
     def search_page(self, query: Mapping[str, Any]) -> Mapping[str, Any]:
+        return self.call("/search/advanced", query)
+
+    def call(self, path: str, query: Mapping[str, Any],
+             where: str | None = None) -> Mapping[str, Any]:
+        """One GET: gzip handled, errors in the body or as HTTP 400 told apart, the quota
+        and any backoff noted."""
         now = datetime.now(UTC)
         self.check_budget()
         params = {**query, **({"key": self.key} if self.key else {})}
         try:
-            response = get(self.client, f"{self.base}/search/advanced", source=self.source.name,
+            response = get(self.client, f"{self.base}{path}", source=self.source.name,
                            headers={"Accept": "application/json",
                                     "Accept-Encoding": "gzip, deflate"},
                            params=params, max_bytes=self.source.max_bytes)
@@ -241,7 +259,7 @@ class _Poll(Poll):
             raise
         response = replace(
             response, body=_decompressed(response.body, self.source.max_bytes, self.source.name))
-        data = self.read_json(response, "/search/advanced")
+        data = self.read_json(response, where or path)
         if data.get("error_id") is not None:
             raise self._api_error(data, now)
         self._note_wrapper(data, now)
@@ -257,6 +275,14 @@ class _Poll(Poll):
                 created.append(mention.published_at)
                 self.keep(mention)
         return created
+
+    def questions(self, site: str, ids: list[int]) -> None:
+        """One `/questions/{ids}` call (ids semicolon-separated) with the search's filter;
+        a deleted question is not in `items`."""
+        data = self.call(f"/questions/{';'.join(map(str, ids))}", {
+            "site": site, "pagesize": PAGE_SIZE,
+            "filter": self.source.params.get("filter") or DEFAULT_FILTER}, "/questions")
+        self._add(data.get("items"), site, f"{site} questions")
 
     def search(self, site: str, term: str) -> None:
         """Search one term on one site, newest first. The cursor moves only once the term
@@ -307,6 +333,26 @@ def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> Fetch
     return poll.result()
 
 
+def refresh(client: httpx.Client, source: SourceSpec, mentions: list[Mention]) -> list[Mention]:
+    """Re-read questions by id (`GET /2.3/questions/{ids}`, up to 100 ids a call, per site,
+    with the search's filter) for their current score, views, answers and the owner's
+    reputation. A backoff or a spent quota stops the look-ups (typed errors, as in fetch)."""
+    poll = _Poll(source=source, state=SourceState(source.name), pause=QUOTA_WINDOW,
+                 client=client, base=source.base(DEFAULT_BASE),
+                 key=source.secrets.get(KEY) or None, max_pages=1, overlap=DEFAULT_OVERLAP,
+                 quota_reset=None)
+    configured = sites(source.params)
+    by_site: dict[str, list[int]] = {}
+    for mention in mentions:
+        host, _, question = mention.external_id.rpartition(":")
+        if host and question.isdigit():
+            by_site.setdefault(site_of(host, configured), []).append(int(question))
+    poll.look_up(lambda site=site, chunk=chunk: poll.questions(site, chunk)
+                 for site, ids in by_site.items()
+                 for chunk in batches(list(dict.fromkeys(ids)), PAGE_SIZE))
+    return poll.reread(mentions)
+
+
 def validate(source: SourceSpec) -> list[str]:
     problems = int_param_problems(source.params, {"max_pages": 1, "overlap_minutes": 0})
     configured = source.params.get("sites")
@@ -337,4 +383,5 @@ CONNECTOR = Connector(
     optional_secrets={KEY: "a Stack Apps key: raises the daily quota from 300 to 10,000 "
                       "requests (sent as the key parameter; not a secret to Stack Exchange)"},
     validate=validate,
+    refresh=refresh,
 )

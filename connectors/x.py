@@ -28,6 +28,7 @@ from connectors.fields import count, ident, lang_code, parse_time
 from connectors.http import skip_without
 from connectors.polling import (
     Poll,
+    batches,
     int_param,
     int_param_problems,
     overlap_param,
@@ -36,7 +37,8 @@ from connectors.polling import (
 )
 from connectors.text import normalize_whitespace
 
-__all__ = ["CONNECTOR", "build_query", "fetch", "id_at", "overlap_id", "to_mention", "validate"]
+__all__ = ["CONNECTOR", "build_query", "fetch", "id_at", "overlap_id", "refresh", "to_mention",
+           "validate"]
 
 NAME = "x"
 
@@ -44,6 +46,10 @@ DEFAULT_BASE = "https://api.x.com"
 TOKEN = "X_BEARER_TOKEN"
 WEB = "https://x.com"
 SEARCH = "/2/tweets/search/recent"
+# Post lookup `GET /2/tweets?ids=`: comma-separated ids, "up to 100 are allowed in a single
+# request" (docs.x.com x-api/posts/lookup).
+LOOKUP = "/2/tweets"
+LOOKUP_IDS = 100
 # max_results is 10..100 (default 10); recent search covers the last seven days and refuses
 # a since_id older than that (HTTP 400) (docs.x.com x-api/posts/search).
 MIN_RESULTS, MAX_RESULTS = 10, 100
@@ -175,11 +181,11 @@ class _Poll(Poll):
     max_results: int
     overlap: timedelta
 
-    def call(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
-        response = self.http_get(self.client, self.base + SEARCH, params=params,
+    def call(self, params: Mapping[str, Any], path: str = SEARCH) -> Mapping[str, Any]:
+        response = self.http_get(self.client, self.base + path, params=params,
                                  headers={"Accept": "application/json",
                                           "Authorization": f"Bearer {self.token}"})
-        return self.read_json(response, "recent search")
+        return self.read_json(response, "recent search" if path == SEARCH else "post lookup")
 
     def _partial(self, errors: Any, where: str) -> None:
         """Problems in a 200 answer: a resource (often an expanded author) was left out;
@@ -188,6 +194,38 @@ class _Poll(Poll):
             if isinstance(problem, Mapping):
                 self.skip(f"{NAME}: {where}: {problem.get('title') or 'error'}: "
                           f"{problem.get('detail') or problem.get('message')}")
+
+    def _posts(self, data: Mapping[str, Any], posts: Any, where: str) -> list[Mention]:
+        """Keep the posts of one answer, their authors from `includes.users`."""
+        includes = data.get("includes") if isinstance(data.get("includes"), Mapping) else {}
+        users = {str(u["id"]): u for u in includes.get("users") or []
+                 if isinstance(u, Mapping) and u.get("id")}
+        kept = []
+        for _, post in self.objects(posts, where, "post"):
+            mention = self.convert(f"post {post.get('id')!r} of {where}", to_mention, post,
+                                   users=users, own_handles=self.source.own_handles)
+            if mention is not None:
+                self.keep(mention)
+                kept.append(mention)
+        return kept
+
+    def lookup(self, ids: list[str]) -> None:
+        """One post lookup (`GET /2/tweets?ids=`) with the fields and expansion the search
+        asks for. Posts that are gone (deleted, protected, suspended author) come back as
+        `errors` naming their id instead of in `data`: they are left out, not item errors;
+        an answer with no `data` at all is a valid one when every post is gone."""
+        data = self.call({"ids": ",".join(ids), "tweet.fields": TWEET_FIELDS,
+                          "expansions": "author_id", "user.fields": USER_FIELDS}, LOOKUP)
+        gone = {str(p.get("value") or p.get("resource_id")) for p in data.get("errors") or []
+                if isinstance(p, Mapping) and p.get("resource_type") == "tweet"}
+        others = [p for p in data.get("errors") or [] if isinstance(p, Mapping)
+                  and p.get("resource_type") != "tweet"]
+        if "data" not in data and others and not gone:
+            detail = "; ".join(str(p.get("detail") or p.get("title") or p.get("message"))
+                               for p in others)
+            raise self.fatal(f"post lookup failed: {detail}")
+        self._partial(others, "post lookup")
+        self._posts(data, data.get("data", []), "post lookup")
 
     def search(self, term: str, query: str) -> None:
         """Read one query, newest first, following next_token with the same since_id. The
@@ -212,15 +250,8 @@ class _Poll(Poll):
                                    for p in problems) or "errors only"
                 raise self.fatal(f"{where} failed: {detail}")
             self._partial(data.get("errors"), where)
-            includes = data.get("includes") if isinstance(data.get("includes"), Mapping) else {}
-            users = {str(u["id"]): u for u in includes.get("users") or []
-                     if isinstance(u, Mapping) and u.get("id")}
-            for _, post in self.objects(posts, where, "post"):
-                mention = self.convert(f"post {post.get('id')!r} of {where}", to_mention, post,
-                                       users=users, own_handles=self.source.own_handles)
-                if mention is not None:
-                    self.keep(mention)
-                    newest = _newest(newest, mention.external_id)
+            for mention in self._posts(data, posts, where):
+                newest = _newest(newest, mention.external_id)
             newest = _newest(newest, meta.get("newest_id"))
             token = meta.get("next_token")
             if not cursor or not posts or not isinstance(token, str) or not token:
@@ -254,6 +285,19 @@ def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> Fetch
     return poll.result()
 
 
+def refresh(client: httpx.Client, source: SourceSpec, mentions: list[Mention]) -> list[Mention]:
+    """Re-read posts by id (`GET /2/tweets?ids=`, 100 a call, the same fields and author
+    expansion as the search) for their current public_metrics and authors' followers."""
+    skip_without(source.secrets, [TOKEN], source.name)
+    poll = _Poll(source=source, state=SourceState(source.name), pause=RATE_LIMIT_PAUSE,
+                 client=client, base=source.base(DEFAULT_BASE),
+                 token=source.secrets[TOKEN].strip(), max_pages=1, max_results=MAX_RESULTS,
+                 overlap=DEFAULT_OVERLAP)
+    ids = list(dict.fromkeys(m.external_id for m in mentions if m.external_id.isdigit()))
+    poll.look_up(lambda chunk=chunk: poll.lookup(chunk) for chunk in batches(ids, LOOKUP_IDS))
+    return poll.reread(mentions)
+
+
 def validate(source: SourceSpec) -> list[str]:
     problems = int_param_problems(source.params, {
         "max_pages": 1, "overlap_minutes": 0, "max_results": (MIN_RESULTS, MAX_RESULTS)})
@@ -281,4 +325,5 @@ CONNECTOR = Connector(
     },
     secrets={TOKEN: "an app-only Bearer token of an X developer app with recent search access"},
     validate=validate,
+    refresh=refresh,
 )

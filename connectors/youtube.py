@@ -31,15 +31,17 @@ from connectors.fields import count, http_url, iso_utc, lang_code, parse_time, t
 from connectors.http import skip_without
 from connectors.polling import (
     Poll,
+    batches,
     int_param,
     int_param_problems,
     overlap_param,
+    raw_of,
     require_terms,
     terms_problems,
 )
 from connectors.text import html_to_text, normalize_whitespace
 
-__all__ = ["CONNECTOR", "fetch", "quota_reset", "to_mention", "validate"]
+__all__ = ["CONNECTOR", "fetch", "quota_reset", "refresh", "to_mention", "validate"]
 
 NAME = "youtube"
 
@@ -358,6 +360,16 @@ class _Poll(Poll):
                 if mention is not None:
                     self.keep(mention)
 
+    def by_ids(self, path: str, part: str, ids: list[str]) -> None:
+        """One by-id list call (`videos.list` or `commentThreads.list` with `id=`): the
+        items as they are now; an id that is gone is not in `items`."""
+        data = self.call(path, {"part": part, "id": ",".join(ids)})
+        for index, item in self.objects(self._items(data, path), path, "item"):
+            mention = self.convert(f"item {index} of {path}", to_mention, item,
+                                   own_handles=self.source.own_handles)
+            if mention is not None:
+                self.keep(mention)
+
     def channels(self, ids: Iterable[str]) -> dict[str, int | None]:
         """channel id → subscriberCount, in as few channels.list calls as possible."""
         counts: dict[str, int | None] = {}
@@ -393,6 +405,42 @@ def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> Fetch
     return poll.result()
 
 
+def _thread_id(mention: Mention) -> str | None:
+    """The comment thread of a comment mention: its stored thread's id (a top-level
+    comment's id is its thread's), else the comment id."""
+    thread = raw_of(mention).get("id")
+    if isinstance(thread, str) and thread:
+        return thread
+    return mention.external_id.removeprefix("comment:") or None
+
+
+def refresh(client: httpx.Client, source: SourceSpec, mentions: list[Mention]) -> list[Mention]:
+    """Re-read videos (`videos.list?part=snippet,statistics&id=`, 50 ids a call) and
+    top-level comments (`commentThreads.list?part=snippet&id=`, 50 a call) by id for their
+    current views, likes and replies, then the channels' subscriber counts (one
+    `channels.list` per 50 channels, as fetch does; when that fails the stored counts stay).
+    1 quota unit a call."""
+    skip_without(source.secrets, [API_KEY], source.name)
+    poll = _Poll(source=source, state=SourceState(source.name), pause=RATE_LIMIT_PAUSE,
+                 client=client, base=source.base(DEFAULT_BASE),
+                 key=source.secrets[API_KEY].strip(), max_pages=1, overlap=DEFAULT_OVERLAP)
+    videos = list(dict.fromkeys(m.external_id.removeprefix("video:") for m in mentions
+                                if m.external_id.startswith("video:")))
+    threads = list(dict.fromkeys(t for m in mentions if m.external_id.startswith("comment:")
+                                 and (t := _thread_id(m))))
+    poll.look_up([
+        *(lambda chunk=chunk: poll.by_ids("/videos", "snippet,statistics", chunk)
+          for chunk in batches([v for v in videos if v], IDS_PER_CALL)),
+        *(lambda chunk=chunk: poll.by_ids("/commentThreads", "snippet", chunk)
+          for chunk in batches(threads, IDS_PER_CALL)),
+    ])
+    if poll.mentions:
+        channels = [m.author.id for m in poll.mentions.values() if m.author.id]
+        poll.set_followers(poll.enrich(lambda: poll.channels(channels),
+                                       "subscriber counts unavailable") or {})
+    return poll.reread(mentions)
+
+
 def validate(source: SourceSpec) -> list[str]:
     return int_param_problems(source.params, {
         "max_pages": 1, "overlap_minutes": 0, "comment_videos": 0,
@@ -418,4 +466,5 @@ CONNECTOR = Connector(
     },
     secrets={API_KEY: "a YouTube Data API v3 key (Google Cloud console → Credentials)"},
     validate=validate,
+    refresh=refresh,
 )

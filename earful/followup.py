@@ -23,6 +23,7 @@ import httpx
 
 from connectors.base import Author, Engagement, Mention
 from connectors.errors import ConnectorError
+from connectors.polling import BudgetSpent
 from connectors.registry import get_connector
 from earful.cycle import source_spec
 from earful.settings import Settings
@@ -147,7 +148,7 @@ def refresh_engagement(
             spec = source_spec(source, settings, use_prefect_secrets=use_prefect_secrets)
             fresh = {m.id: m for m in connector.refresh(client, spec,
                                                         [i.mention for i in group])}
-        except ConnectorError as exc:
+        except (ConnectorError, BudgetSpent) as exc:
             log.warning("followup: %s: refresh failed: %s", name, exc, extra={"source": name})
             report.errors.append(f"{name}: {exc}")
             out.extend(group)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from refresh_support import fetch_then_refresh, fixture_route
 
 from conftest import FIXTURES, make_settings
 from connectors import bluesky
@@ -21,7 +22,7 @@ from connectors.bluesky import (
     post_url,
     to_mention,
 )
-from connectors.errors import FatalError
+from connectors.errors import FatalError, RateLimitedError
 from earful.cycle import fetch_source
 
 BASE = "https://pds.test"
@@ -325,3 +326,48 @@ def test_settings_are_checked():
         "params.max_pages must be an integer ≥ 1"]
     with Api().client() as client, pytest.raises(FatalError, match="max_pages"):
         fetch(client, _spec(params={"max_pages": "5"}), SourceState("sky"))
+
+
+def test_refresh_rereads_posts_by_uri_with_fresh_counts(tmp_path, monkeypatch):
+    run = fetch_then_refresh(tmp_path, monkeypatch, "bluesky", {
+        "/xrpc/app.bsky.feed.getPosts": fixture_route("bluesky", "posts.json", headers={
+            "RateLimit-Limit": "3000", "RateLimit-Remaining": "2990",
+            "RateLimit-Reset": "1795254900", "RateLimit-Policy": "3000;w=300"})})
+    (asked,) = run.params("/xrpc/app.bsky.feed.getPosts")  # one call: 5 uris ≤ 25
+    assert asked["uris"] == [m.external_id for m in run.fetched]
+    assert run.paths() == ["/xrpc/app.bsky.feed.getPosts", "/xrpc/app.bsky.actor.getProfiles"]
+    fresh, before = run.by_id(), run.by_id("fetched")
+    # Bob's reply is gone (not in the answer): it is left out, the rest keep their ids.
+    assert set(fresh) == set(before) - {
+        "at://did:plc:bobexampleaaaaaaaaaaaaaa/app.bsky.feed.post/3lbab7cd2ne2x"}
+    alice = fresh["at://did:plc:aliceexampleaaaaaaaaaaaa/app.bsky.feed.post/3lbaa2k4xq22s"]
+    assert alice.id == before[alice.external_id].id
+    assert (alice.engagement.likes, alice.engagement.reposts, alice.engagement.replies) == \
+        (340, 96 + 17, 58)
+    assert alice.author.followers == 5400  # from getProfiles, as fetch does
+    carol = fresh["at://did:plc:carolexampleaaaaaaaaaaaa/app.bsky.feed.post/3lbac3fw6ts2p"]
+    assert carol.engagement.likes == 410 and carol.text == before[carol.external_id].text
+
+
+def test_refresh_asks_25_uris_a_call_and_a_rate_limit_is_a_typed_error():
+    template = _post("3lbaa2k4xq22s")
+    posts = [{**template, "uri": f"at://did:plc:aliceexampleaaaaaaaaaaaa/app.bsky.feed.post/3k{i}"}
+             for i in range(30)]
+    stored = [to_mention(p) for p in posts]
+
+    def get_posts(request: httpx.Request) -> httpx.Response:
+        uris = request.url.params.get_list("uris")
+        return httpx.Response(200, json={"posts": [p for p in posts if p["uri"] in uris]})
+
+    api = Api(**{"/xrpc/app.bsky.feed.getPosts": get_posts, PROFILES: _profiles})
+    with api.client() as client:
+        fresh = bluesky.refresh(client, _spec(), stored)
+    assert [len(r.url.params.get_list("uris")) for r in
+            api.calls("/xrpc/app.bsky.feed.getPosts")] == [25, 5]
+    assert [m.external_id for m in fresh] == [m.external_id for m in stored]
+    assert all(m.author.followers == 1000 for m in fresh)
+
+    limited = Api(**{"/xrpc/app.bsky.feed.getPosts": httpx.Response(
+        429, headers={"Retry-After": "600"})})
+    with limited.client() as client, pytest.raises(RateLimitedError):
+        bluesky.refresh(client, _spec(), stored)

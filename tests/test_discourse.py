@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
+from refresh_support import fetch_then_refresh, fixture_route
 
 from conftest import FIXTURES, make_settings
 from connectors import discourse
@@ -324,3 +325,46 @@ def test_settings_need_a_url_and_sane_params(tmp_path):
     ]
     with Forum().client() as client, pytest.raises(FatalError, match="needs the forum's url"):
         fetch(client, _spec(url=None), SourceState("forum"))
+
+
+def test_refresh_rereads_topics_and_replies(tmp_path, monkeypatch):
+    run = fetch_then_refresh(tmp_path, monkeypatch, "discourse", {
+        "/t/412.json": fixture_route("discourse", "topic-412.json"),
+        "/posts/9107.json": fixture_route("discourse", "post-9107-later.json"),
+    })
+    # A first post is re-read with its topic (views, posts), a reply by itself; topics 411
+    # and 420 are gone (404): their first posts are left out.
+    assert run.paths() == ["/posts/9107.json", "/t/412.json", "/posts/9088.json",
+                           "/t/411.json", "/t/420.json"]
+    fresh, before = run.by_id(), run.by_id("fetched")
+    base = run.spec.url.rstrip("/")
+    assert set(fresh) == {f"{base}/p/9107", f"{base}/p/9101", f"{base}/p/9088"}
+    dana = fresh[f"{base}/p/9101"]
+    assert dana.id == before[dana.external_id].id
+    assert (dana.engagement.likes, dana.engagement.replies, dana.engagement.views) == \
+        (57, 47, 4210)
+    assert dana.title == "Acme Cloud outage again?" and dana.text == before[dana.external_id].text
+    reply = fresh[f"{base}/p/9107"]
+    assert (reply.engagement.likes, reply.engagement.replies) == (7, 3) and reply.is_own
+    # 9088's full post lists no like count: its stored likes stay.
+    assert fresh[f"{base}/p/9088"].engagement.likes == before[f"{base}/p/9088"].engagement.likes
+
+
+def test_refresh_falls_back_to_the_post_sends_the_key_and_a_429_is_typed():
+    post, topic = _search_item("search-acme-cloud.json", 9101)
+    stored = [to_mention(post, topic, base=BASE, full_post=_load("post-9101.json"))]
+    later = {**_load("topic-412.json"), "post_stream": {"posts": [], "stream": []}}
+    forum = Forum(overrides={
+        ("/t/412.json", None, None): httpx.Response(200, json=later),
+        ("/posts/9101.json", None, None): httpx.Response(200, json={
+            **_load("post-9101.json"), "actions_summary": [{"id": 2, "count": 30}]})})
+    with forum.client() as client:
+        (fresh,) = discourse.refresh(client, _spec(secrets={API_KEY: "k-123"}), stored)
+    assert [r.url.path for r in forum.requests] == ["/t/412.json", "/posts/9101.json"]
+    assert all(r.headers["api-key"] == "k-123" for r in forum.requests)
+    assert (fresh.engagement.likes, fresh.engagement.views) == (30, 4210)
+
+    limited = Forum(overrides={("/t/412.json", None, None): httpx.Response(
+        429, json=_load("rate-limited.json"), headers={"Retry-After": "38"})})
+    with limited.client() as client, pytest.raises(RateLimitedError):
+        discourse.refresh(client, _spec(), stored)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from refresh_support import fixture_route
 
 from conftest import make_settings, write_config
 from connectors.base import (
@@ -23,13 +24,14 @@ from connectors.base import (
 )
 from connectors.errors import RetriableError
 from connectors.registry import CONNECTORS
-from earful.cycle import SourceOutcome, store_outcome
+from earful.cycle import SourceOutcome, fetch_source, store_outcome
 from earful.fixtureserver import FixtureServer, Route
 from earful.followup import (
     load_open_mentions,
     reevaluate,
     refresh_engagement,
 )
+from scenarios import scenarios
 from sql.store import Store
 from triage.pipeline import Pipeline
 
@@ -180,3 +182,70 @@ url = "{posts.url('/api')}"
     assert summary["sla escalation"] == "0 breached, 0 escalated"
     assert summary["rescue checks"] == "0 watched, 0 rescued, 0 followed up without a rescue"
     assert summary["notifications"] == {"enqueued": 0}  # the outbox step ran (no channels)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_followup_flow_refreshes_a_real_connector_from_its_lookup_fixture(tmp_path,
+                                                                         monkeypatch):
+    """Bluesky end to end: listen's fetch and store from the search fixtures an hour ago,
+    then the followup flow re-reads the open ticket's post with app.bsky.feed.getPosts
+    (posts.json: more likes and reposts), so its reach grows and its priority rises."""
+    from flows.followup import followup
+
+    (scenario,) = [s for s in scenarios() if s.name == "bluesky"]
+    for key, value in scenario.env.items():
+        monkeypatch.setenv(key, value)
+    server = FixtureServer(scenario.routes()).start()
+    server.routes[scenario.prefix + "/xrpc/app.bsky.feed.getPosts"] = fixture_route(
+        "bluesky", "posts.json")
+    try:
+        source = scenario.source(server.base_url)
+        settings = make_settings(tmp_path, [source])
+        store, pipeline = Store(settings.db_path), Pipeline(settings)
+        listened = datetime.now(UTC) - timedelta(hours=1)
+        with httpx.Client() as client:  # what listen does for each due source
+            outcome = fetch_source(client, settings.sources[0], SourceState(source["name"]),
+                                   settings, now=listened)
+        assert store_outcome(store, pipeline, settings.sources[0], outcome, run_id="r1",
+                             now=listened).tickets == 1
+        (ticket,) = store.query("open_tickets")
+        carol = "at://did:plc:carolexampleaaaaaaaaaaaa/app.bsky.feed.post/3lbac3fw6ts2p"
+        with store.connect() as con:
+            before = con.execute(
+                "SELECT s.reach_projected FROM mention_scores s JOIN mentions m "
+                "ON m.id = s.mention_id WHERE m.external_id = ?", [carol]).fetchone()[0]
+        config = write_config(tmp_path, f"""
+[database]
+path = "{settings.db_path}"
+
+[[brands]]
+name = "Acme"
+terms = ["Acme"]
+aliases = ["Acme Cloud", "#acme"]
+exclude = ["acme of skill"]
+handles = ["@acme"]
+
+[[brands]]
+name = "Globex"
+terms = ["Globex"]
+handles = ["@globex"]
+
+[[sources]]
+name = "{source['name']}"
+kind = "bluesky"
+url = "{source['url']}"
+""")
+        summary = followup(config=str(config))
+        asked = [target for target, _ in server.requests if "getPosts" in target]
+    finally:
+        server.stop()
+    assert summary["refresh"] == {"refreshed": 1, "errors": [], "unsupported": []}
+    assert len(asked) == 1 and "uris=at%3A%2F%2Fdid%3Aplc%3Acarol" in asked[0]
+    assert summary["reevaluation"]["raised"] == {ticket["id"]: f"{ticket['priority']}→P1"}
+    with store.connect() as con:
+        likes, reposts, projected, per_hour = con.execute(
+            "SELECT m.likes, m.reposts, s.reach_projected, s.reach_per_hour FROM mentions m "
+            "JOIN mention_scores s ON m.id = s.mention_id WHERE m.external_id = ?",
+            [carol]).fetchone()
+    assert (likes, reposts) == (410, 150 + 12)
+    assert per_hour > 0 and projected > before

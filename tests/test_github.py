@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from refresh_support import fetch_then_refresh, fixture_route
 
 from conftest import FIXTURES, make_settings
 from connectors import http as http_module
@@ -18,6 +19,7 @@ from connectors.github import (
     TOKEN,
     build_query,
     fetch,
+    refresh,
     to_mention,
     validate,
 )
@@ -423,3 +425,55 @@ def test_settings_are_checked():
             fetch(client, _spec(queries=()), SourceState("gh"))
     assert validate(_spec(params={"type": "wiki", "max_profiles": -1})) == [
         "params.max_profiles must be an integer ≥ 0", "params.type must be issue, pr or both"]
+
+
+def test_refresh_rereads_each_issue_from_its_repository(tmp_path, monkeypatch):
+    core = {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4990",
+            "x-ratelimit-reset": "1795255200", "x-ratelimit-resource": "core"}
+    run = fetch_then_refresh(tmp_path, monkeypatch, "github", {
+        "/repos/octo-example/acme-sdk-python/issues/412": fixture_route(
+            "github", "issue-412.json", headers=core),
+        "/repos/acme-example/status/issues/88": fixture_route(
+            "github", "issue-88.json", headers=core),
+    })
+    # One call per issue or pull request, built on the configured base from the stored
+    # repository_url and number; unrouted ones answer 404 (deleted or hidden): left out.
+    assert run.paths() == [
+        "/repos/octo-example/acme-sdk-python/issues/412", "/repos/acme-example/status/issues/88",
+        "/repos/eli-ok/cloud-recipes/issues/17", "/repos/gwen-li/reading-list/issues/5",
+        "/repos/octo-example/acme-sdk-python/issues/409", "/repos/fara-n/shop/issues/230"]
+    fresh, before = run.by_id(), run.by_id("fetched")
+    assert set(fresh) == {"github.example:3690012345", "github.example:3690011111"}
+    dana = fresh["github.example:3690012345"]
+    assert dana.id == before[dana.external_id].id
+    assert (dana.engagement.likes, dana.engagement.replies) == (48, 27)
+    # Followers and the profile's name came from /users at fetch time: they stay.
+    stored = before[dana.external_id].author
+    assert (dana.author.followers, dana.author.name) == (stored.followers, stored.name)
+    assert fresh["github.example:3690011111"].is_own
+
+
+def test_refresh_stops_at_a_spent_core_limit_and_sends_the_token():
+    reset = datetime.now(UTC) + timedelta(minutes=30)
+    items = [{**_item(3690012345), "id": 10 + i, "number": 10 + i} for i in range(3)]
+    stored = [to_mention(i) for i in items]
+    seen: list[httpx.Request] = []
+
+    def issue(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        number = int(request.url.path.rsplit("/", 1)[1])
+        return httpx.Response(200, json={**items[number - 10], "comments": 50},
+                              headers=_limit(0, reset, "core"))
+
+    with httpx.Client(transport=httpx.MockTransport(issue)) as client:
+        fresh = refresh(client, _spec(secrets={TOKEN: SECRET}), stored)
+    assert len(seen) == 1 and seen[0].headers["authorization"] == f"Bearer {SECRET}"
+    assert seen[0].url.path == "/repos/octo-example/acme-sdk-python/issues/10"
+    assert [m.engagement.replies for m in fresh] == [50]  # the rest waits for the reset
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, json=_load("rate-limited-primary.json"))
+
+    with httpx.Client(transport=httpx.MockTransport(limited)) as client, \
+            pytest.raises(RateLimitedError):
+        refresh(client, _spec(), stored)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from refresh_support import fetch_then_refresh, fixture_route
 
 from conftest import FIXTURES
 from connectors import http as http_module
@@ -16,6 +17,7 @@ from connectors.hackernews import (
     RATE_LIMIT_PAUSE,
     fetch,
     item_url,
+    refresh,
     to_mention,
 )
 
@@ -291,3 +293,44 @@ def test_base_url_and_tags_are_settings():
             fetch(client, _spec(queries=()), SourceState("hn"))
         with pytest.raises(FatalError, match=r"params\.tags"):
             fetch(client, _spec(params={"tags": ""}), SourceState("hn"))
+
+
+def test_refresh_rereads_stories_by_their_story_tags(tmp_path, monkeypatch):
+    run = fetch_then_refresh(tmp_path, monkeypatch, "hackernews", {
+        "/api/v1/search": fixture_route("hackernews", "lookup-stories.json")})
+    assert run.paths() == ["/api/v1/search"]  # one call; karma is not looked up again
+    (asked,) = run.params("/api/v1/search")
+    # Stories only: comments have no points or reply count to re-read.
+    assert asked == {"tags": ["story,(story_46012001,story_46011950)"], "hitsPerPage": ["2"]}
+    fresh, before = run.by_id(), run.by_id("fetched")
+    assert set(fresh) == {"46012001", "46011950"}
+    outage = fresh["46012001"]
+    assert outage.id == before["46012001"].id
+    assert (outage.engagement.score, outage.engagement.replies) == (512, 301)
+    assert outage.author.followers == 5210  # the stored karma stays
+    assert fresh["46011950"].is_own and fresh["46011950"].engagement.score == 19
+
+
+def test_refresh_asks_50_stories_a_call_and_a_429_is_a_typed_error():
+    story = _hit("46012001")
+    hits = [{**story, "objectID": str(100 + i), "_tags": ["story", f"story_{100 + i}"]}
+            for i in range(60)]
+    stored = [to_mention(h) for h in hits] + [to_mention(_hit("46012044"))]  # + a comment
+
+    def lookup(request: httpx.Request) -> httpx.Response:
+        tags = request.url.params["tags"]
+        wanted = tags.removeprefix("story,(").removesuffix(")").split(",")
+        return httpx.Response(200, json=_page([h for h in hits
+                                               if f"story_{h['objectID']}" in wanted]))
+
+    api = Api([("/api/v1/search", {}, lookup)])
+    with api.client() as client:
+        fresh = refresh(client, _spec(), stored)
+    asked = [dict(r.url.params) for r in api.requests]
+    assert [int(a["hitsPerPage"]) for a in asked] == [50, 10]
+    assert [m.external_id for m in fresh] == [h["objectID"] for h in hits]
+
+    limited = Api([("/api/v1/search", {}, httpx.Response(
+        429, json=_load("rate-limited.json"), headers={"Retry-After": "3600"}))])
+    with limited.client() as client, pytest.raises(RateLimitedError):
+        refresh(client, _spec(), stored)

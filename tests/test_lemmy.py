@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from refresh_support import fetch_then_refresh, fixture_route
 
 from conftest import FIXTURES, make_settings
 from connectors import http as http_module
@@ -13,6 +14,7 @@ from connectors.base import SourceSpec, SourceState
 from connectors.errors import FatalError, RateLimitedError, RetriableError
 from connectors.lemmy import JWT, PAGE_LIMIT, fetch, parse_time, search_terms, to_mention
 from earful.cycle import fetch_source
+from earful.fixtureserver import Route
 
 BASE = "https://lemmy.example"
 QUERIES = ("Acme", "Acme Cloud", "#acme", "Globex")
@@ -317,3 +319,46 @@ def test_settings_need_a_url_and_sane_params(tmp_path):
         "url is required: the instance's address (https://lemmy.example.org)",
         "params.listing_type must be one of All, Local",
     ]
+
+
+def test_refresh_rereads_posts_and_comments_by_local_id(tmp_path, monkeypatch):
+    run = fetch_then_refresh(tmp_path, monkeypatch, "lemmy", {
+        "/api/v3/post?id=5501": fixture_route("lemmy", "post-5501.json"),
+        "/api/v3/comment?id=77120": fixture_route("lemmy", "comment-77120.json"),
+        "/api/v3/comment?id=77050": fixture_route("lemmy", "comment-77050.json"),
+        "/api/v3/comment?id=77131": Route(b'{"error":"couldnt_find_comment"}', status=400,
+                                          content_type="application/json",
+                                          conditional=False),
+    })
+    # Asked by the instance's own ids (the external ids are federation ap_ids); 5497 and
+    # 77140 answer 404, 77131 Lemmy 0.19's 400 couldnt_find_comment, 77050 is deleted.
+    assert run.paths() == ["/api/v3/post", "/api/v3/post", "/api/v3/comment",
+                           "/api/v3/comment", "/api/v3/comment", "/api/v3/comment"]
+    assert [p["id"] for path in ("/api/v3/post", "/api/v3/comment")
+            for p in run.params(path)] == [["5501"], ["5497"], ["77131"], ["77120"],
+                                           ["77050"], ["77140"]]
+    fresh, before = run.by_id(), run.by_id("fetched")
+    post, comment = "https://lemmy.example/post/5501", "https://lemmy.example/comment/77120"
+    assert set(fresh) == {post, comment}
+    assert fresh[post].id == before[post].id
+    e = fresh[post].engagement
+    assert (e.likes, e.score, e.replies) == (402, 390, 140)
+    assert fresh[post].lang == "en"  # the stored language stays (no /api/v3/site call)
+    e = fresh[comment].engagement
+    assert (e.likes, e.score, e.replies) == (70, 66, 9)
+    assert fresh[comment].parent_id == before[comment].parent_id
+
+
+def test_refresh_a_rate_limit_is_typed_and_other_refusals_are_errors():
+    stored = [to_mention(_view("post", 5501), base=BASE)]
+
+    def answer(status: int, body: dict):
+        return httpx.Client(transport=httpx.MockTransport(
+            lambda request: httpx.Response(status, json=body)))
+
+    with answer(400, {"error": "rate_limit_error"}) as client, \
+            pytest.raises(RateLimitedError):
+        lemmy.refresh(client, _spec(), stored)
+    with answer(400, {"error": "instance_is_private"}) as client, \
+            pytest.raises(FatalError, match="instance_is_private"):
+        lemmy.refresh(client, _spec(), stored)

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from refresh_support import fetch_then_refresh, fixture_route
 
 from conftest import FIXTURES, make_settings
 from connectors import http as http_module
 from connectors.base import SourceSpec, SourceState
-from connectors.errors import FatalError
+from connectors.errors import FatalError, RateLimitedError
 from connectors.mastodon import (
     PAGE_LIMIT,
     TOKEN,
@@ -19,6 +21,7 @@ from connectors.mastodon import (
     id_at,
     overlap_id,
     parse_link_header,
+    refresh,
     to_mention,
 )
 from earful.cycle import fetch_source
@@ -326,3 +329,50 @@ def test_a_bad_token_fails_the_source_with_a_clear_message(tmp_path, monkeypatch
     assert outcome.status == "error"
     assert "HTTP 401" in outcome.message and "check credentials" in outcome.message
     assert "expired" not in outcome.message  # the token is never echoed
+
+
+def test_refresh_rereads_statuses_by_their_local_id(tmp_path, monkeypatch):
+    dana, frank, hugo = "117653731395309714", "117653530404720786", "117653592297312402"
+    run = fetch_then_refresh(tmp_path, monkeypatch, "mastodon", {
+        f"/api/v1/statuses/{dana}": fixture_route("mastodon", f"status-{dana}.json"),
+        f"/api/v1/statuses/{frank}": fixture_route("mastodon", f"status-{frank}.json"),
+        # An id that answers with another status (another instance's id): not taken.
+        f"/api/v1/statuses/{hugo}": fixture_route("mastodon", f"status-{dana}.json"),
+    })
+    # External ids are federation uris; each status is asked for by its id on this instance
+    # (frank's uri is on social.example, his status is 1176… here). Unrouted ids answer 404.
+    assert run.paths() == [f"/api/v1/statuses/{m.raw['id']}" for m in run.fetched]
+    fresh, before = run.by_id(), run.by_id("fetched")
+    dana_uri = "https://mastodon.example/users/dana/statuses/117653731395309714"
+    frank_uri = "https://social.example/users/frank/statuses/113200000000000001"
+    assert set(fresh) == {dana_uri, frank_uri}
+    assert fresh[dana_uri].id == before[dana_uri].id
+    e = fresh[dana_uri].engagement
+    assert (e.likes, e.reposts, e.replies, fresh[dana_uri].author.followers) == \
+        (210, 88, 45, 1260)
+    assert fresh[frank_uri].engagement.likes == 95
+    assert fresh[frank_uri].author.followers == 25100
+
+
+def test_refresh_without_a_stored_id_uses_a_local_uri_and_a_rate_limit_is_typed():
+    status = _by_id("117653731395309714")
+    stored = [dataclasses.replace(to_mention(status, instance="https://mastodon.example"),
+                                  raw={})]
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(200, json=status)
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        fresh = refresh(client, _spec(url="https://mastodon.example"), stored)
+    assert seen == ["/api/v1/statuses/117653731395309714"]
+    assert [m.external_id for m in fresh] == [stored[0].external_id]
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers={"X-RateLimit-Remaining": "0",
+                                            "X-RateLimit-Reset": "2026-11-21T09:35:00.000Z"})
+
+    with httpx.Client(transport=httpx.MockTransport(limited)) as client, \
+            pytest.raises(RateLimitedError):
+        refresh(client, _spec(url="https://mastodon.example"), stored)

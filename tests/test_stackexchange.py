@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from refresh_support import fetch_then_refresh
 
 from conftest import FIXTURES, make_settings
 from connectors import http as http_module
@@ -16,6 +17,8 @@ from connectors.stackexchange import (
     PAGE_SIZE,
     QUOTA_WINDOW,
     fetch,
+    refresh,
+    site_of,
     sites,
     to_mention,
     validate,
@@ -408,3 +411,71 @@ def test_no_key_is_no_problem_and_settings_are_checked(tmp_path, monkeypatch):
     assert validate(_spec(params={"sites": "stackoverflow", "overlap_minutes": -1})) == [
         "params.overlap_minutes must be an integer ≥ 0",
         "params.sites must be a list of site names (e.g. stackoverflow)"]
+
+
+def test_refresh_rereads_questions_by_id_with_the_search_filter(tmp_path, monkeypatch):
+    ids = "79100001;79100002;79100003;79100004;79100005"
+    body = (FIXTURES / "stackexchange" / "questions.json").read_bytes()
+    run = fetch_then_refresh(tmp_path, monkeypatch, "stackexchange", {
+        f"/questions/{ids}": Route(gzip.compress(body), headers={"Content-Encoding": "gzip"},
+                                   content_type="application/json; charset=utf-8",
+                                   conditional=False)})
+    assert run.paths() == [f"/questions/{ids}"]  # one call, ids semicolon-separated
+    (asked,) = run.params(f"/questions/{ids}")
+    assert (asked["site"], asked["filter"], asked["pagesize"]) == (
+        ["stackoverflow"], ["withbody"], ["100"])
+    assert asked["key"] == ["fixture-key-not-a-secret(("]
+    fresh, before = run.by_id(), run.by_id("fetched")
+    # 79100003 was deleted: not in `items`, left out.
+    assert set(fresh) == set(before) - {"stackoverflow.example:79100003"}
+    sdk = fresh["stackoverflow.example:79100001"]
+    assert sdk.id == before[sdk.external_id].id
+    assert (sdk.engagement.score, sdk.engagement.views, sdk.engagement.replies,
+            sdk.author.followers) == (21, 1840, 4, 1900)
+    assert sdk.text == before[sdk.external_id].text
+
+
+def test_refresh_groups_by_site_100_ids_a_call_and_honours_a_backoff():
+    stored = [to_mention(q, site="stackoverflow") for q in
+              _questions(130, datetime(2026, 11, 21, 8, 0, tzinfo=UTC))]
+    stored.append(to_mention({**_question(79100001), "question_id": 5,
+                              "link": "https://unix.stackexchange.example/questions/5/q"},
+                             site="unix"))
+    answered: list[tuple[str, str]] = []
+
+    def lookup(request: httpx.Request) -> httpx.Response:
+        ids = request.url.path.rsplit("/", 1)[1].split(";")
+        answered.append((request.url.params["site"], str(len(ids))))
+        return _gzip_json(_wrap([]))
+
+    with Api({(): lookup}).client() as client:
+        assert refresh(client, _spec(params={"sites": ["stackoverflow", "unix"]}),
+                       stored) == []
+    # stackoverflow.example is the configured stackoverflow; unix.stackexchange.example is
+    # not "unix" + one label, so its host is sent as the site (the API takes domains).
+    assert answered == [("stackoverflow", "100"), ("stackoverflow", "30"),
+                        ("unix.stackexchange.example", "1")]
+    assert site_of("ru.stackoverflow.com", ["ru.stackoverflow"]) == "ru.stackoverflow"
+    assert site_of("stackoverflow.com", ["serverfault"]) == "stackoverflow.com"
+
+
+
+def test_refresh_stops_at_a_backoff_keeping_what_it_reread():
+    questions = _questions(130, datetime(2026, 11, 21, 8, 0, tzinfo=UTC))
+    stored = [to_mention(q, site="stackoverflow") for q in questions]
+
+    def first_of_batch(request: httpx.Request) -> httpx.Response:
+        first = int(request.url.path.rsplit("/", 1)[1].split(";")[0])
+        return _gzip_json(_wrap([q for q in questions if q["question_id"] == first],
+                                backoff=30))
+
+    api = Api({(): first_of_batch})
+    with api.client() as client:
+        kept = refresh(client, _spec(), stored)
+    assert len(api.requests) == 1  # the backoff is honoured: no second batch
+    assert [m.external_id for m in kept] == [stored[0].external_id]
+
+    with Api({(): _gzip_json(_wrap([], backoff=30))}).client() as client, \
+            pytest.raises(RateLimitedError) as caught:
+        refresh(client, _spec(), stored)
+    assert caught.value.retry_at > datetime.now(UTC) + timedelta(seconds=20)

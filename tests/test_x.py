@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from refresh_support import fetch_then_refresh, fixture_route
 
 from conftest import FIXTURES, make_settings
 from connectors import http as http_module
@@ -20,6 +21,7 @@ from connectors.x import (
     fetch,
     id_at,
     overlap_id,
+    refresh,
     to_mention,
     validate,
 )
@@ -364,3 +366,55 @@ def test_settings_are_validated():
         "params.query_suffix must be a string of search operators"]
     with Api({}).client() as client, pytest.raises(FatalError, match="max_results"):
         fetch(client, _spec(params={"max_results": 500}), SourceState("tw"))
+
+
+def test_refresh_looks_posts_up_by_id_with_the_search_fields(tmp_path, monkeypatch):
+    run = fetch_then_refresh(tmp_path, monkeypatch, "x", {
+        "/2/tweets": fixture_route("x", "tweets.json", headers={
+            "x-rate-limit-limit": "450", "x-rate-limit-remaining": "444",
+            "x-rate-limit-reset": "1795430000"})})
+    (asked,) = run.params("/2/tweets")
+    assert run.paths() == ["/2/tweets"]
+    assert asked["ids"] == [",".join(m.external_id for m in run.fetched)]
+    assert (asked["tweet.fields"], asked["expansions"], asked["user.fields"]) == \
+        ([TWEET_FIELDS], ["author_id"], [USER_FIELDS])
+    fresh, before = run.by_id(), run.by_id("fetched")
+    # The post whose id came back in `errors` (deleted) is left out, without an error.
+    assert set(fresh) == set(before) - {"2124034952524726280"}
+    dana = fresh[DANA]
+    assert dana.id == before[DANA].id and dana.author.handle == "@dana_r"
+    assert (dana.engagement.likes, dana.engagement.reposts, dana.engagement.replies,
+            dana.engagement.views, dana.author.followers) == (260, 85 + 20, 40, 98000, 1250)
+    assert fresh[ACME_REPLY].is_own and fresh[ACME_REPLY].parent_id == DANA
+
+
+def test_refresh_batches_100_ids_and_an_all_gone_answer_is_empty():
+    posts = _posts(130, datetime(2026, 11, 21, 9, 0, tzinfo=UTC))["data"]
+    stored = [to_mention(p) for p in posts]
+    seen: list[int] = []
+
+    def lookup(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/2/tweets"
+        ids = request.url.params["ids"].split(",")
+        seen.append(len(ids))
+        if len(ids) < 100:  # the second batch: every post deleted since
+            return httpx.Response(200, json={"errors": [
+                {"value": i, "detail": f"Could not find tweet with ids: [{i}].",
+                 "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids",
+                 "resource_id": i,
+                 "type": "https://api.twitter.com/2/problems/resource-not-found"}
+                for i in ids]})
+        return httpx.Response(200, json={"data": [p for p in posts if p["id"] in ids]})
+
+    with httpx.Client(transport=httpx.MockTransport(lookup)) as client:
+        fresh = refresh(client, _spec(), stored)
+    assert seen == [100, 30]
+    assert [m.external_id for m in fresh] == [m.external_id for m in stored[:100]]
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers={"x-rate-limit-remaining": "0",
+                                            "x-rate-limit-reset": "1795430000"})
+
+    with httpx.Client(transport=httpx.MockTransport(limited)) as client, \
+            pytest.raises(RateLimitedError):
+        refresh(client, _spec(), stored)

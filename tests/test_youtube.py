@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from refresh_support import fetch_then_refresh, fixture_route
 
 from conftest import FIXTURES, make_settings
 from connectors import http as http_module
@@ -17,6 +18,7 @@ from connectors.youtube import (
     SEARCH_PAGE,
     fetch,
     quota_reset,
+    refresh,
     to_mention,
     validate,
 )
@@ -305,7 +307,8 @@ def test_quota_exceeded_before_anything_defers_until_midnight_pacific(fixture):
     api = Api({_route("/search"): _quota(fixture)})
     with api.client() as client, pytest.raises(RateLimitedError) as caught:
         fetch(client, _spec(), SourceState("yt"))
-    assert caught.value.retry_at == quota_reset(datetime.now(UTC))
+    now = datetime.now(UTC)
+    assert now < caught.value.retry_at <= quota_reset(now)  # midnight Pacific
     assert "quota" in str(caught.value) and KEY not in str(caught.value)
     assert len(api.requests) == 1
 
@@ -469,3 +472,42 @@ def test_settings_are_validated():
         "params.comments_per_video must be an integer ≥ 1 and ≤ 100"]
     with Api({}).client() as client, pytest.raises(FatalError, match="max_pages"):
         fetch(client, _spec(params={"max_pages": "2"}), SourceState("yt"))
+
+
+def test_refresh_rereads_videos_and_comment_threads_by_id(tmp_path, monkeypatch):
+    run = fetch_then_refresh(tmp_path, monkeypatch, "youtube", {
+        "/videos?part=snippet,statistics": fixture_route("youtube", "videos-refresh.json"),
+        "/commentThreads?id=UgzErinComplains0001AaABAg,UgzFrankFirst00000002AaABAg,"
+        "UgzAcmeTeamReply003AaABAg": fixture_route("youtube", "comment-threads.json"),
+    })
+    assert run.paths() == ["/videos", "/commentThreads", "/channels"]
+    fetched = run.by_id("fetched")
+    (videos,) = run.params("/videos")
+    assert videos["part"] == ["snippet,statistics"] and videos["key"] == [
+        "fixture-key-not-a-secret"]
+    assert videos["id"] == [",".join(i.removeprefix("video:") for i in fetched
+                                     if i.startswith("video:"))]
+    (threads,) = run.params("/commentThreads")
+    assert threads["part"] == ["snippet"] and "videoId" not in threads
+    fresh = run.by_id()
+    # The speedrun video and Frank's "first!" are gone (not in `items`): left out.
+    assert set(fresh) == set(fetched) - {"video:SpeedRun042",
+                                         "comment:UgzFrankFirst00000002AaABAg"}
+    outage = fresh["video:AcmeOutag01"]
+    assert outage.id == fetched["video:AcmeOutag01"].id
+    assert (outage.engagement.views, outage.engagement.likes, outage.engagement.replies) == \
+        (391500, 9870, 412)
+    assert outage.author.followers == 15400  # channels.list, as fetch does
+    erin = fresh["comment:UgzErinComplains0001AaABAg"]
+    assert (erin.engagement.likes, erin.engagement.replies) == (260, 41)
+    assert erin.text == fetched[erin.external_id].text and erin.thread_id == "video:AcmeOutag01"
+    assert fresh["comment:UgzAcmeTeamReply003AaABAg"].is_own
+
+
+def test_refresh_a_spent_quota_is_a_typed_error():
+    stored = [to_mention(_video("AcmeOutag01"))]
+    api = Api({_route("/videos"): _quota()})
+    with api.client() as client, pytest.raises(RateLimitedError) as caught:
+        refresh(client, _spec(), stored)
+    now = datetime.now(UTC)
+    assert now < caught.value.retry_at <= quota_reset(now)  # midnight Pacific
