@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,19 +30,22 @@ def main() -> None:
     args = parser.parse_args()
     texts = make_texts(args.texts, seed=99)
     analyzer = SentimentIntensityAnalyzer()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for text in texts:
         analyzer.polarity_scores(text)
     vader_s = time.perf_counter() - start
+    vader_cpu = time.process_time() - cpu
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "texts.jsonl"
         source.write_text("".join(json.dumps({"id": i, "text": t}) + "\n"
                                   for i, t in enumerate(texts)))
         earful = Path(sys.executable).with_name("earful")
+        before = _children_cpu()
         start = time.perf_counter()
         out = subprocess.run([str(earful), "score", str(source)], check=True,
                              capture_output=True, text=True).stdout
         score_s = time.perf_counter() - start
+        score_cpu = _children_cpu() - before
     lines = out.count("\n")
     n = len(texts)
     print(f"texts:                 {n:,} (tweet-length, {os.cpu_count()} cores)")
@@ -49,6 +53,14 @@ def main() -> None:
     print(f"earful score (CLI):    {score_s:6.2f} s  ({n / score_s:,.0f} texts/s, "
           f"{lines:,} results)")
     print(f"throughput ratio:      {vader_s / score_s:6.2f}x  (target >= 1.5x)")
+    # CPU time is less sensitive to other load on the machine than the wall clock.
+    print(f"CPU per text:          VADER {vader_cpu / n * 1e6:.0f} us; earful score "
+          f"{score_cpu / n * 1e6:.0f} us over all its processes, start-up included")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

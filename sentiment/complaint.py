@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from sentiment.cues import CUES, CueHit, extract
+from sentiment.cues import CUES, CueHit
+from sentiment.cues import hits as cue_hits
 
 __all__ = [
     "COMPLAINT_THRESHOLD",
@@ -74,26 +75,32 @@ def _model(version: str = MODEL_VERSION) -> _Model:
                   float(data.get("threshold", COMPLAINT_THRESHOLD)))
 
 
-def _reason(hit: CueHit) -> str:
-    if hit.name == "addressed":
-        return f"addressed to {hit.evidence}"
-    if hit.name in ("negative", "positive"):
-        return f"{_LABELS[hit.name]} ({hit.evidence})"
-    return f'{_LABELS[hit.name]} ("{hit.evidence}")'
+def _reason(name: str, evidence: str) -> str:
+    if name == "addressed":
+        return f"addressed to {evidence}"
+    if name in ("negative", "positive"):
+        return f"{_LABELS[name]} ({evidence})"
+    return f'{_LABELS[name]} ("{evidence}")'
 
 
 def score_complaint(text: str, compound: float | None) -> Complaint:
     """How likely `text` complains about a product or service, and why. Pure."""
     model = _model()
-    hits = extract(text, compound)
-    values = features(hits)
-    logit = model.bias + sum(model.weights.get(k, 0.0) * v for k, v in values.items())
+    weights = model.weights
+    found = cue_hits(text, compound)
+    # features(), on the (name, value, evidence) tuples.
+    values = {name: value for name, value, _ in found if name not in _CONTEXT_ONLY}
+    for a, b in _INTERACTIONS:
+        if a in values and b in values:
+            values[f"{a}*{b}"] = values[a] * values[b]
+    logit = model.bias + sum(weights.get(k, 0.0) * v for k, v in values.items())
     probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
     contributions = sorted(
-        ((model.weights.get(hit.name, 0.0) * hit.value, hit) for hit in hits),
+        ((weights.get(hit[0], 0.0) * hit[1], hit) for hit in found),
         key=lambda pair: pair[0], reverse=True)
-    reasons = [_reason(hit) for weight, hit in contributions
-               if weight >= _REASON_MIN_CONTRIBUTION and hit.name != "length"]
+    reasons = [_reason(name, evidence) for weight, (name, _, evidence) in contributions
+               if weight >= _REASON_MIN_CONTRIBUTION and name != "length"]
     if reasons:
-        reasons += [_reason(hit) for hit in hits if hit.name in _CONTEXT_ONLY]
+        reasons += [_reason(name, evidence) for name, _, evidence in found
+                    if name in _CONTEXT_ONLY]
     return Complaint(round(probability, 4), probability >= model.threshold, tuple(reasons))

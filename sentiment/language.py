@@ -4,6 +4,7 @@ downloaded). Short or mixed texts are unreliable, so only a confident guess coun
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import cache
 from typing import Any
 
@@ -29,6 +30,10 @@ _ENGLISH_MARKERS = frozenset(
 )
 # The classifier's cost grows with length; the first 300 characters tell the language.
 _MAX_CLASSIFIED_CHARS = 300
+# _classify's probabilities are within 2e-4 of the library's (the largest difference seen
+# on 13,000 texts in 14 languages was 1.1e-4); nearer the threshold than this, the library
+# itself is asked (about 1 classified text in 500).
+_RECHECK_MARGIN = 0.005
 
 
 @cache
@@ -37,6 +42,42 @@ def _identifier() -> Any:
 
     # Normalised probabilities, so MIN_CONFIDENCE means the same on every text.
     return LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+
+
+def _classify(text: str) -> tuple[str, float]:
+    """py3langid's `classify(text)`, computed sparsely: ~30 us a tweet against ~175 us.
+    The library multiplies a dense 7,480-feature count vector by the 7,480 x 97 weight
+    matrix through BLAS (~90 us; and OpenBLAS's helper threads spin on the other core,
+    which the other scoring worker needs: several times slower under `earful score`). A
+    tweet has a few hundred features, so only their rows are summed here, and the
+    normalised probability (the library's formula) is computed for the best language only.
+    Summed in another order, a probability can differ from the library's in the 4th decimal
+    (float32 rounding; the library's own figure moves by 2e-5 with BLAS's thread count), so
+    within _RECHECK_MARGIN of MIN_CONFIDENCE the library itself decides: the answer is
+    always the library's."""
+    import numpy as np
+
+    model = _identifier()
+    nextmove, output = model.tk_nextmove, model.tk_output
+    state, indexes = 0, []
+    extend = indexes.extend
+    for letter in text.encode("utf8", errors="surrogatepass"):
+        state = nextmove[(state << 8) + letter]
+        found = output.get(state)
+        if found:
+            extend(found)
+    counts = Counter(indexes)
+    rows = np.fromiter(counts, dtype=np.intp, count=len(counts))
+    weights = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    # An elementwise product and a sum, not a matrix product: no BLAS, no helper threads.
+    pd = (model.nb_ptc[rows] * weights[:, None]).sum(axis=0).astype(np.float32) + model.nb_pc
+    best = int(np.argmax(pd))
+    with np.errstate(over="ignore"):
+        probability = float(1 / np.exp(pd - pd[best]).sum())
+    if abs(probability - MIN_CONFIDENCE) < _RECHECK_MARGIN:
+        lang, probability = model.classify(text)
+        return str(lang), float(probability)
+    return model.nb_classes[best], probability
 
 
 def detect_language(text: str, hint: str | None = None) -> str | None:
@@ -48,5 +89,5 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
     cleaned = _NOISE.sub(" ", text).strip()
     if len(cleaned) < 12:
         return None
-    lang, confidence = _identifier().classify(cleaned[:_MAX_CLASSIFIED_CHARS])
+    lang, confidence = _classify(cleaned[:_MAX_CLASSIFIED_CHARS])
     return str(lang) if confidence >= MIN_CONFIDENCE else None

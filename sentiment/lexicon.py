@@ -71,11 +71,30 @@ def _rewriter(replacements: dict[str, str]) -> Callable[[str], str]:
     for entry in replacements:
         if entry not in emoji:
             by_first.setdefault(entry.split()[0], []).append(entry)
+    # An entry's later words, each of which a text must contain for the entry to match it.
+    rest = {entry: entry.split()[1:] for first in by_first.values() for entry in first}
 
     @cache
     def pattern_for(firsts: frozenset[str], with_emoji: bool) -> re.Pattern[str]:
         entries = [e for first in firsts for e in by_first[first]]
         return _alternation(entries + (sorted(emoji) if with_emoji else []))
+
+    @cache
+    def pattern_of(entries: frozenset[str]) -> re.Pattern[str]:
+        return _alternation(list(entries))
+
+    def rewrite_ascii(text: str, firsts: frozenset[str]) -> str:
+        """The same rewrite as below for ASCII text, over only the entries whose every word
+        the text contains ("still waiting": "still" a word of it, "waiting" anywhere in it):
+        the others cannot match, so dropping them from the regex changes nothing, and a text
+        left with none (most: "not" and "no" are common, "not working" is rare) is not
+        searched. (In ASCII text a case-insensitive match contains the lower-cased words.)"""
+        lower = text.lower()
+        entries = frozenset(e for first in firsts for e in by_first[first]
+                            if all(word in lower for word in rest[e]))
+        if not entries:
+            return text
+        return pattern_of(entries).sub(replace, text)
 
     def replace(match: re.Match[str]) -> str:
         found = match.group(0)
@@ -85,7 +104,9 @@ def _rewriter(replacements: dict[str, str]) -> Callable[[str], str]:
 
     def rewrite(text: str) -> str:
         firsts = frozenset(word_set(text).intersection(by_first))
-        with_emoji = not text.isascii() and any(e in text for e in emoji)
+        if text.isascii():
+            return rewrite_ascii(text, firsts) if firsts else text
+        with_emoji = any(e in text for e in emoji)
         if not firsts and not with_emoji:
             return text
         return pattern_for(firsts, with_emoji).sub(replace, text.translate(APOSTROPHES))

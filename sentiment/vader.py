@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from vaderSentiment import vaderSentiment as _vader
-
 from sentiment.fastvader import FastSentimentIntensityAnalyzer
 from sentiment.lexicon import LEXICON_VERSION, load_lexicon
 
@@ -19,6 +17,7 @@ __all__ = [
     "UNKNOWN",
     "Sentiment",
     "analyzer",
+    "compound_score",
     "label_for",
     "score",
 ]
@@ -66,11 +65,15 @@ def label_for(
 
 
 @lru_cache(maxsize=1)
-def analyzer() -> _vader.SentimentIntensityAnalyzer:
+def analyzer() -> FastSentimentIntensityAnalyzer:
     """The process-wide analyzer with the customer-talk lexicon (loading costs ~20 ms)."""
     vader = FastSentimentIntensityAnalyzer()
     vader.lexicon.update(load_lexicon().words)
     return vader
+
+
+def _polarity(text: str) -> dict[str, float]:
+    return analyzer().polarity_scores(load_lexicon().rewrite(text[:MAX_SCORED_CHARS]))
 
 
 def score(text: str, lang: str | None = None) -> Sentiment:
@@ -79,7 +82,7 @@ def score(text: str, lang: str | None = None) -> Sentiment:
     gives UNKNOWN rather than a wrong neutral. Pure."""
     if lang is not None and lang not in SCORED_LANGUAGES:
         return UNKNOWN
-    scores = analyzer().polarity_scores(load_lexicon().rewrite(text[:MAX_SCORED_CHARS]))
+    scores = _polarity(text)
     compound = float(scores["compound"])
     return Sentiment(
         compound=compound,
@@ -88,3 +91,10 @@ def score(text: str, lang: str | None = None) -> Sentiment:
         negative=float(scores["neg"]),
         label=label_for(compound),
     )
+
+
+def compound_score(text: str, lang: str | None = None) -> float | None:
+    """`score(text, lang).compound`, without the rest of the Sentiment (for bulk scoring)."""
+    if lang is not None and lang not in SCORED_LANGUAGES:
+        return None
+    return float(analyzer().compound(load_lexicon().rewrite(text[:MAX_SCORED_CHARS])))

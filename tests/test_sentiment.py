@@ -37,7 +37,9 @@ _WORDS = (
     "the service was terrible great love hate my order still has not arrived refund please "
     "broken app crashes every time amazing fast delivery thanks waiting three days support "
     "never answered good bad okay fine not happy NEVER so this without doubt kind of sort of "
-    "no isn't wasn't LOVE least at very but :) :( 😡 👍 !!! ?? nor or really extremely"
+    "no isn't wasn't LOVE least at very but :) :( 😡 👍 !!! ?? nor or really extremely "
+    # VADER's idioms and multi-word boosters (the fast path must step aside for them)
+    "shit bomb ass badass bus stop yeah right kiss death to die for beating heart just enough"
 ).split()
 
 
@@ -51,6 +53,8 @@ def test_fast_analyzer_matches_stock_vader_exactly():
     fast = FastSentimentIntensityAnalyzer()  # without earful's lexicon additions
     mismatches = [t for t in texts if fast.polarity_scores(t) != stock.polarity_scores(t)]
     assert mismatches == []
+    assert [fast.compound(t) for t in texts] == [
+        stock.polarity_scores(t)["compound"] for t in texts]
 
 
 @pytest.mark.parametrize("text", ["", "   ", "😀😀", "!!!"])
@@ -92,3 +96,111 @@ def test_non_english_gets_unknown_sentiment():
     assert result.label == "unknown" and result.compound is None
     assert detect_language("@acme help!!") is None  # too short to tell: not a guess
     assert detect_language("anything", hint="fr") == "fr"
+
+
+def _cue_texts(count: int, seed: int) -> list[str]:
+    """Texts built from what the cue regexes match, with the boundaries, case and spacing
+    varied, and words and punctuation around: a prefilter that wrongly skipped a cue shows."""
+    from sentiment.cues import CUES
+    from sentiment.prefilter import _expand, _p
+
+    rng = random.Random(seed)
+    fill = {"\x01": [" ", "  ", "\t", "\n "], "\x02": [""], "\x03": ["", "9", "x", "12 ", " "]}
+    phrases = []
+    for cue in CUES:
+        if cue.pattern is not None:
+            expansions = sorted(_expand(_p.parse(cue.pattern.pattern)))
+            for expansion in rng.sample(expansions, min(150, len(expansions))):
+                phrases.append("".join(rng.choice(fill[c]) if c in fill else c
+                                       for c in expansion))
+    quotes = "\u2018\u2019\u201c\u201d"  # curly quotes
+    around = [*_WORDS, *".,!?;:()[]\"#@*'/-_$%£€", *quotes, "http://x.co", "@acme", "#fail",
+              "ALL CAPS", "I'M", "3 hours", "$40", "20% off", "é", "İ"]
+    texts = []
+    for _ in range(count):
+        parts = [rng.choice(phrases) if rng.random() < 0.4 else rng.choice(around)
+                 for _ in range(rng.randint(1, 12))]
+        parts = [p.upper() if rng.random() < 0.1 else p for p in parts]
+        texts.append("".join(p + rng.choice([" ", "", ", ", "/", "\n"]) for p in parts))
+    return texts
+
+
+def test_cue_prefilter_skips_only_regexes_that_cannot_match():
+    from sentiment.cues import CUES, CueHit, extract
+
+    def every_regex(text: str) -> list[CueHit]:  # extract() without the prefilter
+        lower = text.lower()
+        return [CueHit(cue.name, 1.0, " ".join(match.group(0).split())) for cue in CUES
+                if cue.pattern is not None
+                and (match := cue.pattern.search(text if cue.on_original else lower))]
+
+    texts = _cue_texts(4_000, seed=11)
+    fired = {hit.name for text in texts for hit in every_regex(text)}
+    assert fired == {cue.name for cue in CUES if cue.pattern is not None}
+    mismatches = [t for t in texts
+                  if [h for h in extract(t, None) if h.name != "length"] != every_regex(t)]
+    assert mismatches == []
+
+
+def test_lexicon_rewrite_of_ascii_text_drops_only_phrases_that_cannot_match():
+    """ASCII text is searched only for the phrases whose every word it holds; the answer
+    is the same as searching for every phrase whose first word is one of its words."""
+    from importlib import resources
+
+    from sentiment.lexicon import _alternation, _parse, load_lexicon
+    from sentiment.words import word_set
+
+    _, replacements = _parse(resources.files("sentiment").joinpath(
+        "lexicon", "customer-v1.tsv").read_text("utf-8"))
+    phrases = sorted(e for e in replacements if e[0].isalnum())
+
+    def reference(text: str) -> str:
+        def replace(match):
+            token = replacements[" ".join(match.group(0).lower().split())]
+            return f" {token.upper() if match.group(0).isupper() else token} "
+        firsts = word_set(text)
+        candidates = [p for p in phrases if p.split()[0] in firsts]
+        return _alternation(candidates).sub(replace, text) if candidates else text
+
+    rng = random.Random(5)
+    words = [w for p in phrases for w in p.split()] + _WORDS[:40]
+    texts = []
+    for _ in range(3_000):
+        parts = [rng.choice(phrases if rng.random() < 0.3 else words)
+                 for _ in range(rng.randint(1, 10))]
+        parts = [p.upper() if rng.random() < 0.15 else p for p in parts]
+        texts.append("".join(p + rng.choice([" ", "  ", "/", ", ", "-", "\t", "'s "])
+                             for p in parts))
+    texts = [t for t in texts if t.isascii()]
+    rewrite = load_lexicon().rewrite
+    assert [rewrite(t) for t in texts] == [reference(t) for t in texts]
+    assert sum(rewrite(t) != t for t in texts) > 1_000  # phrases were found and replaced
+
+
+def test_sparse_language_classifier_agrees_with_py3langid():
+    from sentiment.language import MIN_CONFIDENCE, _classify, _identifier
+
+    samples = [
+        "Mi pedido no ha llegado todavía y nadie responde, qué vergüenza",
+        "Ma commande n'est toujours pas arrivée et personne ne répond",
+        "Meine Bestellung ist immer noch nicht angekommen und niemand antwortet",
+        "Il mio ordine non è ancora arrivato e nessuno risponde",
+        "O meu pedido ainda não chegou e ninguém responde",
+        "Mijn bestelling is nog steeds niet aangekomen en niemand reageert",
+        "Min beställning har fortfarande inte kommit och ingen svarar",
+        "Zamówienie nadal nie dotarło i nikt nie odpowiada",
+        "Мой заказ до сих пор не пришел и никто не отвечает",
+        "注文した商品がまだ届きません。サポートに連絡しても返事がない",
+        "@acme help!! ok", "lol ok thx", "Acme app crash again #fail 😡",
+        "the order still has not arrived", "grazie mille, tutto perfetto",
+    ]
+    rng = random.Random(3)
+    words = " ".join(samples).split()
+    samples += [" ".join(rng.choice(words) for _ in range(rng.randint(2, 25)))
+                for _ in range(400)]
+    model = _identifier()
+    for text in samples:
+        lang, confidence = model.classify(text)
+        ours, our_confidence = _classify(text)
+        assert (ours if our_confidence >= MIN_CONFIDENCE else None) == (
+            lang if confidence >= MIN_CONFIDENCE else None), text
