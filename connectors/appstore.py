@@ -28,7 +28,7 @@ from connectors.base import (
 )
 from connectors.errors import ConnectorError, FatalError, RateLimitedError
 from connectors.http import get, parse_json
-from connectors.polling import Poll, int_param, int_param_problems
+from connectors.polling import Poll, int_param, int_param_problems, overlap_param
 from connectors.text import html_to_text, normalize_whitespace
 
 __all__ = ["CONNECTOR", "App", "apps", "fetch", "is_app_entry", "reviews_path", "to_mention",
@@ -353,8 +353,7 @@ def fetch(
     poll = _Poll(
         source=source, state=state, client=client, base=source.base(DEFAULT_BASE),
         max_pages=min(int_param(source, "max_pages", LAST_PAGE), LAST_PAGE),
-        overlap=timedelta(minutes=int_param(
-            source, "overlap_minutes", int(DEFAULT_OVERLAP.total_seconds() // 60), minimum=0)),
+        overlap=overlap_param(source, DEFAULT_OVERLAP),
         lookup=bool(source.params.get("listing_ratings", True)), now=now, app_ids=app_ids,
     )
     poll.run(lambda a=app.id, c=country: poll.reviews(a, c)

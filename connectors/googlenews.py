@@ -26,7 +26,7 @@ from connectors.base import (
 )
 from connectors.errors import FatalError, RateLimitedError
 from connectors.http import get
-from connectors.polling import Poll, int_param, int_param_problems
+from connectors.polling import Poll, int_param_problems, overlap_param
 from connectors.rss import read_feed
 from connectors.rss import to_mention as feed_entry_mention
 from connectors.text import html_to_text, normalize_whitespace
@@ -193,8 +193,7 @@ def fetch(
     poll = _Poll(
         source=source, state=state, client=client, base=source.base(DEFAULT_BASE),
         locale=_locale(source.params), when=str(when) if when else None,
-        overlap=timedelta(minutes=int_param(
-            source, "overlap_minutes", int(DEFAULT_OVERLAP.total_seconds() // 60), minimum=0)),
+        overlap=overlap_param(source, DEFAULT_OVERLAP),
         audiences=source.params.get("outlet_audience") or {}, now=now,
     )
     poll.run(lambda t=term: poll.search(t) for term in dict.fromkeys(source.queries))

@@ -10,10 +10,10 @@ message, log line, URL or `raw` payload carries the key, the assertion or the to
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -29,15 +29,15 @@ from connectors.base import (
     SourceState,
 )
 from connectors.errors import ConnectorError, FatalError, RateLimitedError, SkippableError
-from connectors.fields import count, integer, iso_utc, lang_code, time_or_none
-from connectors.http import get, parse_json, request
-from connectors.polling import Poll, int_param, int_param_problems
+from connectors.fields import count, integer, lang_code
+from connectors.http import parse_json, request
+from connectors.polling import id_list_param, int_param, int_param_problems, overlap_param
+from connectors.reviews import ReviewPoll
 from connectors.text import normalize_whitespace
 
 __all__ = ["CONNECTOR", "access_token", "fetch", "to_mention", "validate"]
 
 NAME = "googleplay"
-log = logging.getLogger("earful.connectors.googleplay")
 
 DEFAULT_BASE = "https://androidpublisher.googleapis.com"
 DEFAULT_TOKEN_URL = "https://oauth2.googleapis.com/token"
@@ -201,96 +201,52 @@ def _quota_reason(body: str | None) -> str | None:
 
 
 def _apps(source: SourceSpec) -> list[str]:
-    apps = source.params.get("apps")
-    if isinstance(apps, str):
-        apps = [apps]
-    if not isinstance(apps, list) or not apps or not all(
-            isinstance(a, str) and a.strip() for a in apps):
-        raise FatalError(f"{source.name}: params.apps must list the package names of the "
-                         "apps to read (e.g. [\"com.acme.app\"])", source=source.name)
-    return list(dict.fromkeys(a.strip() for a in apps))
+    return id_list_param(source, "apps", "the package names of the apps to read (e.g. "
+                         "[\"com.acme.app\"])")
 
 
 @dataclass(kw_only=True)
-class _Poll(Poll):
-    client: httpx.Client
-    base: str
-    headers: dict[str, str] = field(repr=False)  # holds the credential
-    max_pages: int
-    overlap: timedelta
+class _Poll(ReviewPoll):
     translation: str | None
 
-    def _get(self, package: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
-        self.check_budget()
-        name = self.source.name
-        url = f"{self.base}/androidpublisher/v3/applications/{quote(package, safe='')}/reviews"
-        try:
-            response = get(self.client, url, source=name, headers=self.headers,
-                           params=params, max_bytes=self.source.max_bytes)
-        except ConnectorError as exc:
-            reason = _quota_reason(exc.body)
-            if isinstance(exc, RateLimitedError) or reason:
-                retry_at = getattr(exc, "retry_at", None) or datetime.now(UTC) + QUOTA_WAIT
-                raise RateLimitedError(
-                    f"{name}: {package}: quota spent (HTTP {exc.status}"
-                    + (f" {reason}" if reason else "") + f"); resumes {retry_at:%H:%M} UTC",
-                    retry_at=retry_at, source=name, status=exc.status) from None
-            if exc.status == 404:
-                raise FatalError(f"{name}: {package}: not found (HTTP 404): is the package "
-                                 "name right and the app in this developer account?",
-                                 source=name, status=404) from None
-            if exc.status == 403:
-                raise FatalError(f"{name}: {package}: HTTP 403: the service account needs "
-                                 "the \"Reply to reviews\" permission for this app",
-                                 source=name, status=403) from None
-            raise
-        self.note(response.rate_limit)
-        data = parse_json(response, name)
-        if not isinstance(data, Mapping):
-            raise FatalError(f"{name}: {package}: reviews.list did not return an object",
-                             source=name)
-        return data
+    def refused(self, exc: ConnectorError, where: str) -> None:
+        name, package = self.source.name, where
+        reason = _quota_reason(exc.body)
+        if isinstance(exc, RateLimitedError) or reason:
+            retry_at = getattr(exc, "retry_at", None) or datetime.now(UTC) + QUOTA_WAIT
+            raise RateLimitedError(
+                f"{name}: {package}: quota spent (HTTP {exc.status}"
+                + (f" {reason}" if reason else "") + f"); resumes {retry_at:%H:%M} UTC",
+                retry_at=retry_at, source=name, status=exc.status) from None
+        if exc.status == 404:
+            raise FatalError(f"{name}: {package}: not found (HTTP 404): is the package "
+                             "name right and the app in this developer account?",
+                             source=name, status=404) from None
+        if exc.status == 403:
+            raise FatalError(f"{name}: {package}: HTTP 403: the service account needs "
+                             "the \"Reply to reviews\" permission for this app",
+                             source=name, status=403) from None
 
     def app(self, package: str) -> None:
         """Read one app's reviews, newest first, back to the overlap before its cursor. The
         cursor moves only once the app is read, so a failure re-reads it next poll."""
-        key = f"app:{package}"
-        since = time_or_none(self.cursors.get(key))
-        floor = since - self.overlap if since else None
+        reading = self.reading(f"app:{package}")
         query: dict[str, Any] = {"maxResults": PAGE_SIZE}
         if self.translation:
             query["translationLanguage"] = self.translation
-        newest = since
+        path = f"/androidpublisher/v3/applications/{quote(package, safe='')}/reviews"
         for _ in range(self.max_pages):
-            data = self._get(package, query)
-            reviews = data.get("reviews") or []
-            if not isinstance(reviews, list):
-                raise FatalError(f"{self.source.name}: {package}: `reviews` is not a list",
-                                 source=self.source.name)
-            oldest = None
-            for index, item in enumerate(reviews):
-                try:
-                    if not isinstance(item, Mapping):
-                        raise ValueError("not an object")
-                    mention = to_mention(item, package=package)
-                except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
-                    self.skip(f"{NAME}: {package}: review {index} skipped: {exc}")
-                    continue
-                self.keep(mention)
-                when = mention.published_at
-                newest = max(newest, when) if newest else when
-                oldest = min(oldest, when) if oldest else when
+            data = self.get_object(path, query, where=package, call="reviews.list")
+            self.take(reading, self.review_list(data, package),
+                      partial(to_mention, package=package), package)
             paging = data.get("tokenPagination")
             token = paging.get("nextPageToken") if isinstance(paging, Mapping) else None
-            if not token or (floor and oldest and oldest < floor):
+            if not token or reading.past_floor:
                 break
             query["token"] = token
         else:
-            log.warning("%s: %s: stopped after %d pages; older reviews skipped",
-                        self.source.name, package, self.max_pages,
-                        extra={"source": self.source.name})
-        if newest:
-            self.cursors[key] = iso_utc(newest, "microseconds")
+            self.page_cap(package, self.max_pages, "older reviews skipped")
+        self.finish(reading, "microseconds")
 
 
 def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> FetchResult:
@@ -304,8 +260,7 @@ def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> Fetch
         source=source, state=state, client=client, base=source.base(DEFAULT_BASE),
         headers={"Accept": "application/json"},
         max_pages=int_param(source, "max_pages", DEFAULT_MAX_PAGES),
-        overlap=timedelta(minutes=int_param(
-            source, "overlap_minutes", int(DEFAULT_OVERLAP.total_seconds() // 60), minimum=0)),
+        overlap=overlap_param(source, DEFAULT_OVERLAP),
         translation=str(params["translation_language"])
         if params.get("translation_language") else None,
     )

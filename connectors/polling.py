@@ -25,6 +25,7 @@ __all__ = [
     "batches",
     "carry_over",
     "choice_param",
+    "id_list_param",
     "int_param",
     "int_param_problems",
     "overlap_param",
@@ -99,6 +100,18 @@ def choice_param(source: SourceSpec, key: str, allowed: tuple[str, ...], default
         raise FatalError(f"{source.name}: params.{key} must be one of {', '.join(allowed)}, "
                          f"got {value!r}", source=source.name)
     return str(value)
+
+
+def id_list_param(source: SourceSpec, key: str, what: str) -> list[str]:
+    """params.<key>: one id or a list of them, stripped and without repeats; none, or one
+    that is not text, is a FatalError saying it must list `what`."""
+    ids = source.params.get(key)
+    if isinstance(ids, str):
+        ids = [ids]
+    if not isinstance(ids, list) or not ids or not all(
+            isinstance(i, str) and i.strip() for i in ids):
+        raise FatalError(f"{source.name}: params.{key} must list {what}", source=source.name)
+    return list(dict.fromkeys(i.strip() for i in ids))
 
 
 _NO_TERMS = "nothing to search for: no brand terms and no params.query"

@@ -6,10 +6,10 @@ listing audience."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -25,15 +25,15 @@ from connectors.base import (
     SourceState,
 )
 from connectors.errors import ConnectorError, FatalError, RateLimitedError
-from connectors.fields import count, ident, iso_utc, lang_code, parse_time, time_or_none
-from connectors.http import get, parse_json, skip_without
-from connectors.polling import BudgetSpent, Poll, int_param, int_param_problems
+from connectors.fields import count, ident, lang_code, parse_time
+from connectors.http import skip_without
+from connectors.polling import id_list_param, int_param, int_param_problems, overlap_param
+from connectors.reviews import ReviewPoll
 from connectors.text import normalize_whitespace
 
 __all__ = ["CONNECTOR", "fetch", "to_mention", "validate"]
 
 NAME = "trustpilot"
-log = logging.getLogger("earful.connectors.trustpilot")
 
 DEFAULT_BASE = "https://api.trustpilot.com"
 API_KEY = "TRUSTPILOT_API_KEY"
@@ -92,108 +92,45 @@ def to_mention(review: Mapping[str, Any], *, listing_ratings: int | None = None)
 
 
 def _units(source: SourceSpec) -> list[str]:
-    units = source.params.get("business_units")
-    if isinstance(units, str):
-        units = [units]
-    if not isinstance(units, list) or not units or not all(
-            isinstance(u, str) and u.strip() for u in units):
-        raise FatalError(f"{source.name}: params.business_units must list business unit ids "
-                         "(find yours with GET /v1/business-units/find?name=<domain>)",
-                         source=source.name)
-    return list(dict.fromkeys(u.strip() for u in units))
+    return id_list_param(source, "business_units", "business unit ids (find yours with GET "
+                         "/v1/business-units/find?name=<domain>)")
+
+
+def _total(unit: Mapping[str, Any]) -> int | None:
+    counts = unit.get("numberOfReviews")
+    return count(counts.get("total")) if isinstance(counts, Mapping) else None
 
 
 @dataclass(kw_only=True)
-class _Poll(Poll):
-    client: httpx.Client
-    base: str
-    headers: dict[str, str] = field(repr=False)  # holds the credential
-    max_pages: int
-    overlap: timedelta
+class _Poll(ReviewPoll):
     language: str | None
-    listings: dict[str, int | None] = field(default_factory=dict)
-    # A limit met while reading a listing: the page's reviews are kept (without their
-    # listing), and the next call stops the poll with it.
-    pending: Exception | None = None
 
-    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
-        if self.pending is not None:
-            raise self.pending
-        self.check_budget()
-        name = self.source.name
-        try:
-            response = get(self.client, self.base + path, source=name, headers=self.headers,
-                           params=params, max_bytes=self.source.max_bytes)
-        except RateLimitedError as exc:
-            if exc.retry_at is None:
-                exc.retry_at = datetime.now(UTC) + RATE_LIMIT_WAIT
-            raise
-        self.note(response.rate_limit)
-        data = parse_json(response, name)
-        if not isinstance(data, Mapping):
-            raise FatalError(f"{name}: {path} did not return an object", source=name)
-        return data
-
-    def listing(self, unit: str) -> int | None:
-        """The unit's total number of reviews: one call per unit and fetch. A failure
-        leaves it unknown rather than losing the reviews; a spent limit also stops the
-        poll at its next call."""
-        if unit not in self.listings:
-            try:
-                data = self._get(f"/v1/business-units/{quote(unit, safe='')}")
-                counts = data.get("numberOfReviews")
-                self.listings[unit] = count(counts.get("total")) \
-                    if isinstance(counts, Mapping) else None
-            except (RateLimitedError, BudgetSpent) as exc:
-                self.pending = exc
-                return None
-            except ConnectorError as exc:
-                log.warning("%s: business unit %s: %s", self.source.name, unit, exc,
-                            extra={"source": self.source.name})
-                self.listings[unit] = None
-        return self.listings[unit]
+    def refused(self, exc: ConnectorError, where: str) -> None:
+        if isinstance(exc, RateLimitedError) and exc.retry_at is None:
+            exc.retry_at = datetime.now(UTC) + RATE_LIMIT_WAIT
 
     def unit(self, unit: str) -> None:
         """Read one unit's reviews, newest first, back to the overlap before its cursor. The
         cursor moves only once the unit is read, so a failure re-reads it next poll."""
-        key = f"unit:{unit}"
-        since = time_or_none(self.cursors.get(key))
-        floor = since - self.overlap if since else None
+        reading = self.reading(f"unit:{unit}")
         query: dict[str, Any] = {"orderBy": "createdat.desc", "perPage": PAGE_SIZE}
         if self.language:
             query["language"] = self.language
         path = f"/v1/business-units/{quote(unit, safe='')}/reviews"
-        newest = since
         for page in range(1, self.max_pages + 1):
-            data = self._get(path, {**query, "page": page})
-            reviews = data.get("reviews") or []
-            if not isinstance(reviews, list):
-                raise FatalError(f"{self.source.name}: {unit}: `reviews` is not a list",
-                                 source=self.source.name)
-            listing = self.listing(unit) if reviews else None
-            oldest = None
-            for index, item in enumerate(reviews):
-                try:
-                    if not isinstance(item, Mapping):
-                        raise ValueError("not an object")
-                    mention = to_mention(item, listing_ratings=listing)
-                except (KeyError, TypeError, ValueError) as exc:
-                    self.skip(f"{NAME}: {unit}: review {index} of page {page} skipped: {exc}")
-                    continue
-                self.keep(mention)
-                when = mention.published_at
-                newest = max(newest, when) if newest else when
-                oldest = min(oldest, when) if oldest else when
+            reviews = self.review_list(self.get_object(path, {**query, "page": page},
+                                                       where=path), unit)
+            listing = self.listing(unit, f"/v1/business-units/{quote(unit, safe='')}",
+                                   "business unit", _total) if reviews else None
+            self.take(reading, reviews, partial(to_mention, listing_ratings=listing), unit,
+                      page, errors=(KeyError, TypeError, ValueError))
             # "If the page number requested is higher than the available number of pages an
             # empty array will be returned": a short page is the last one.
-            if len(reviews) < PAGE_SIZE or (floor and oldest and oldest < floor):
+            if len(reviews) < PAGE_SIZE or reading.past_floor:
                 break
         else:
-            log.warning("%s: %s: stopped after %d pages; older reviews skipped",
-                        self.source.name, unit, self.max_pages,
-                        extra={"source": self.source.name})
-        if newest:
-            self.cursors[key] = iso_utc(newest, "milliseconds")
+            self.page_cap(unit, self.max_pages, "older reviews skipped")
+        self.finish(reading, "milliseconds")
 
 
 def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> FetchResult:
@@ -205,13 +142,10 @@ def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> Fetch
         # The key goes in a header, never in a URL that could be logged or stored.
         headers={"Accept": "application/json", "apikey": source.secrets[API_KEY]},
         max_pages=int_param(source, "max_pages", DEFAULT_MAX_PAGES),
-        overlap=timedelta(minutes=int_param(
-            source, "overlap_minutes", int(DEFAULT_OVERLAP.total_seconds() // 60), minimum=0)),
+        overlap=overlap_param(source, DEFAULT_OVERLAP),
         language=str(language) if language else None,
     )
     poll.run(lambda u=u: poll.unit(u) for u in units)
-    if poll.pending is not None and not poll.stopped:
-        poll.stop(poll.pending)  # met on the last listing: nothing came after to stop
     return poll.result()
 
 

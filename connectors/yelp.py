@@ -12,10 +12,10 @@ hours, which is why the cursor's overlap is a day."""
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,15 +32,15 @@ from connectors.base import (
     SourceState,
 )
 from connectors.errors import ConnectorError, FatalError, RateLimitedError
-from connectors.fields import count, http_url, ident, iso_utc, lang_code, time_or_none
-from connectors.http import RateLimit, get, parse_json, skip_without
-from connectors.polling import BudgetSpent, Poll, int_param, int_param_problems
+from connectors.fields import count, http_url, ident, lang_code
+from connectors.http import HttpResponse, RateLimit, skip_without
+from connectors.polling import id_list_param, int_param, int_param_problems, overlap_param
+from connectors.reviews import ReviewPoll
 from connectors.text import normalize_whitespace
 
 __all__ = ["CONNECTOR", "fetch", "local_time", "to_mention", "validate"]
 
 NAME = "yelp"
-log = logging.getLogger("earful.connectors.yelp")
 
 DEFAULT_BASE = "https://api.yelp.com"
 API_KEY = "YELP_API_KEY"
@@ -150,14 +150,8 @@ def _next_midnight_utc(now: datetime) -> datetime:
 
 
 def _businesses(source: SourceSpec) -> list[str]:
-    ids = source.params.get("businesses")
-    if isinstance(ids, str):
-        ids = [ids]
-    if not isinstance(ids, list) or not ids or not all(
-            isinstance(b, str) and b.strip() for b in ids):
-        raise FatalError(f"{source.name}: params.businesses must list Yelp business ids or "
-                         "aliases (e.g. [\"acme-coffee-san-francisco\"])", source=source.name)
-    return list(dict.fromkeys(b.strip() for b in ids))
+    return id_list_param(source, "businesses", "Yelp business ids or aliases (e.g. "
+                         "[\"acme-coffee-san-francisco\"])")
 
 
 def _zone(source: SourceSpec) -> tzinfo:
@@ -170,105 +164,53 @@ def _zone(source: SourceSpec) -> tzinfo:
 
 
 @dataclass(kw_only=True)
-class _Poll(Poll):
-    client: httpx.Client
-    base: str
-    headers: dict[str, str] = field(repr=False)  # holds the credential
-    max_pages: int
-    overlap: timedelta
+class _Poll(ReviewPoll):
     zone: tzinfo
     query: dict[str, Any]
     lang: str | None
-    listings: dict[str, int | None] = field(default_factory=dict)
-    # A limit met while reading a listing: the page's reviews are kept (without their
-    # listing), and the next call stops the poll with it.
-    pending: Exception | None = None
 
-    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
-        if self.pending is not None:
-            raise self.pending
-        self.check_budget()
+    def refused(self, exc: ConnectorError, where: str) -> None:
         name = self.source.name
-        try:
-            response = get(self.client, self.base + path, source=name, headers=self.headers,
-                           params=params, max_bytes=self.source.max_bytes)
-        except ConnectorError as exc:
-            code = _error_code(exc.body)
-            now = datetime.now(UTC)
-            if code == "ACCESS_LIMIT_REACHED":
-                known = self.rate_limit.reset_at if self.rate_limit else None
-                retry_at = known if known and known > now else _next_midnight_utc(now)
-                raise RateLimitedError(f"{name}: daily API limit reached (HTTP {exc.status} "
-                                       f"ACCESS_LIMIT_REACHED); resumes "
-                                       f"{retry_at:%Y-%m-%d %H:%M} UTC", retry_at=retry_at,
-                                       source=name, status=exc.status) from None
-            if isinstance(exc, RateLimitedError):
-                if exc.retry_at is None:
-                    exc.retry_at = now + QPS_WAIT
-                raise
-            if exc.status in (400, 404) and code:
-                raise FatalError(f"{name}: {path}: HTTP {exc.status} {code}", source=name,
-                                 status=exc.status) from None
-            raise
-        self.note(_rate_limit(response.headers))
-        data = parse_json(response, name)
-        if not isinstance(data, Mapping):
-            raise FatalError(f"{name}: {path} did not return an object", source=name)
-        return data
+        code = _error_code(exc.body)
+        now = datetime.now(UTC)
+        if code == "ACCESS_LIMIT_REACHED":
+            known = self.rate_limit.reset_at if self.rate_limit else None
+            retry_at = known if known and known > now else _next_midnight_utc(now)
+            raise RateLimitedError(f"{name}: daily API limit reached (HTTP {exc.status} "
+                                   f"ACCESS_LIMIT_REACHED); resumes "
+                                   f"{retry_at:%Y-%m-%d %H:%M} UTC", retry_at=retry_at,
+                                   source=name, status=exc.status) from None
+        if isinstance(exc, RateLimitedError):
+            if exc.retry_at is None:
+                exc.retry_at = now + QPS_WAIT
+            return
+        if exc.status in (400, 404) and code:
+            raise FatalError(f"{name}: {where}: HTTP {exc.status} {code}", source=name,
+                             status=exc.status) from None
 
-    def listing(self, business: str) -> int | None:
-        """The business's review_count: one call per business and fetch. A failure
-        leaves it unknown rather than losing the reviews; a spent limit also stops the
-        poll at its next call."""
-        if business not in self.listings:
-            try:
-                data = self._get(f"/v3/businesses/{quote(business, safe='')}")
-                self.listings[business] = count(data.get("review_count"))
-            except (RateLimitedError, BudgetSpent) as exc:
-                self.pending = exc
-                return None
-            except ConnectorError as exc:
-                log.warning("%s: business %s: %s", self.source.name, business, exc,
-                            extra={"source": self.source.name})
-                self.listings[business] = None
-        return self.listings[business]
+    def rate_limit_of(self, response: HttpResponse) -> RateLimit:
+        return _rate_limit(response.headers)
 
     def business(self, business: str) -> None:
-        key = f"biz:{business}"
-        since = time_or_none(self.cursors.get(key))
-        floor = since - self.overlap if since else None
+        reading = self.reading(f"biz:{business}")
         path = f"/v3/businesses/{quote(business, safe='')}/reviews"
-        newest = since
         offset = 0
         for page in range(self.max_pages):
-            data = self._get(path, {**self.query, **({"offset": offset} if offset else {})})
-            reviews = data.get("reviews") or []
-            if not isinstance(reviews, list):
-                raise FatalError(f"{self.source.name}: {business}: `reviews` is not a list",
-                                 source=self.source.name)
-            listing = self.listing(business) if reviews else None
-            oldest = None
-            for index, item in enumerate(reviews):
-                try:
-                    if not isinstance(item, Mapping):
-                        raise ValueError("not an object")
-                    mention = to_mention(item, zone=self.zone, listing_ratings=listing,
-                                         lang=self.lang)
-                except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
-                    self.skip(f"{NAME}: {business}: review {index} of page {page + 1} "
-                              f"skipped: {exc}")
-                    continue
-                self.keep(mention)
-                when = mention.published_at
-                newest = max(newest, when) if newest else when
-                oldest = min(oldest, when) if oldest else when
+            data = self.get_object(path, {**self.query, **({"offset": offset} if offset else {})},
+                                   where=path)
+            reviews = self.review_list(data, business)
+            listing = self.listing(business, f"/v3/businesses/{quote(business, safe='')}",
+                                   "business", lambda b: count(b.get("review_count"))) \
+                if reviews else None
+            self.take(reading, reviews, partial(to_mention, zone=self.zone,
+                                                listing_ratings=listing, lang=self.lang),
+                      business, page + 1)
             offset += len(reviews)
             total = data.get("total")
             if (not reviews or not isinstance(total, int) or offset >= total
-                    or (floor and oldest and oldest < floor)):
+                    or reading.past_floor):
                 break
-        if newest:
-            self.cursors[key] = iso_utc(newest)
+        self.finish(reading, "seconds")
 
 
 def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> FetchResult:
@@ -290,14 +232,11 @@ def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> Fetch
         headers={"Accept": "application/json",
                  "Authorization": f"Bearer {source.secrets[API_KEY]}"},
         max_pages=int_param(source, "max_pages", DEFAULT_MAX_PAGES),
-        overlap=timedelta(minutes=int_param(
-            source, "overlap_minutes", int(DEFAULT_OVERLAP.total_seconds() // 60), minimum=0)),
+        overlap=overlap_param(source, DEFAULT_OVERLAP),
         zone=_zone(source), query=query,
         lang=lang_code(str(locale).replace("_", "-")) if locale else None,
     )
     poll.run(lambda b=b: poll.business(b) for b in businesses)
-    if poll.pending is not None and not poll.stopped:
-        poll.stop(poll.pending)  # met on the last listing: nothing came after to stop
     return poll.result()
 
 

@@ -11,6 +11,8 @@ from earful.fixtureserver import FixtureServer, Route, routes_from_dir
 from earful.settings import Settings, settings_from_dict
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# The shared connector checks assert in a helper module: show their values on failure too.
+pytest.register_assert_rewrite("connector_support")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -10,13 +10,15 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from connector_support import RoutedApi, assert_server_errors_and_timeouts_are_clear
+from connector_support import route as _route
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conftest import FIXTURES, make_settings
 from connectors import http as http_module
 from connectors.base import SourceSpec, SourceState
-from connectors.errors import FatalError, RateLimitedError, RetriableError, SkippableError
+from connectors.errors import FatalError, RateLimitedError, SkippableError
 from connectors.googleplay import (
     ACCESS_TOKEN,
     KEY,
@@ -64,36 +66,8 @@ def _key_body(info: dict[str, str]) -> str:
     return info["private_key"].splitlines()[5]
 
 
-class Api:
-    """A fake Play API and token endpoint: answers by path (and optional query parameters),
-    records requests."""
-
-    def __init__(self, routes):
-        self.routes = routes
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        params = dict(request.url.params)
-        best = None
-        for (path, wanted), answer in self.routes.items():
-            if (path == request.url.path and all(params.get(k) == v for k, v in wanted)
-                    and (best is None or len(wanted) > best[0])):
-                best = (len(wanted), answer)
-        if best is None:
-            return httpx.Response(404, json={"error": {"code": 404, "status": "NOT_FOUND"}})
-        answer = best[1]
-        return answer(request) if callable(answer) else answer
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self))
-
-    def to(self, path: str) -> list[httpx.Request]:
-        return [r for r in self.requests if r.url.path == path]
-
-
-def _route(path: str, **params: str):
-    return (path, tuple(sorted(params.items())))
+class Api(RoutedApi, not_found={"error": {"code": 404, "status": "NOT_FOUND"}}):
+    """A fake Play API and token endpoint (see RoutedApi)."""
 
 
 def _pages(app: str = APP):
@@ -346,17 +320,8 @@ def test_permission_and_unknown_apps_are_clear_errors(monkeypatch):
 
 
 def test_server_errors_and_timeouts_are_clear(monkeypatch):
-    monkeypatch.setattr(http_module, "RETRY_BACKOFF_S", 0)
-
-    def timeout(request):
-        raise httpx.ReadTimeout("slow", request=request)
-
-    with Api({_route(REVIEWS): httpx.Response(500)}).client() as client, \
-            pytest.raises(RetriableError, match="HTTP 500"):
-        fetch(client, _spec(), SourceState("play"))
-    api = Api({_route(REVIEWS): timeout})
-    with api.client() as client, pytest.raises(RetriableError, match="timed out"):
-        fetch(client, _spec(), SourceState("play"))
+    api = assert_server_errors_and_timeouts_are_clear(monkeypatch, Api, _route(REVIEWS), fetch,
+                                                      _spec())
     assert len(api.requests) == 3  # retried twice by http.py, then given up
 
 

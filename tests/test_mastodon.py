@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from connector_support import RoutedApi
+from connector_support import route as _route
 from refresh_support import fetch_then_refresh, fixture_route
 
 from conftest import FIXTURES, make_settings
@@ -52,35 +54,11 @@ def _spec(**changes) -> SourceSpec:
     return SourceSpec(**values)
 
 
-class Api:
-    """A fake instance: answers by path (and optional query parameters), records requests."""
-
-    def __init__(self, routes):
-        self.routes = routes
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        params = dict(request.url.params)
-        best = None
-        for (path, wanted), answer in self.routes.items():
-            if (path == request.url.path and all(params.get(k) == v for k, v in wanted)
-                    and (best is None or len(wanted) > best[0])):
-                best = (len(wanted), answer)
-        if best is None:
-            return httpx.Response(404, json={"error": "Record not found"})
-        answer = best[1]
-        return answer(request) if callable(answer) else answer
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self))
+class Api(RoutedApi, not_found={"error": "Record not found"}):
+    """A fake instance (see RoutedApi)."""
 
     def paths(self) -> list[str]:
         return [f"{r.url.path}?{r.url.query.decode()}" for r in self.requests]
-
-
-def _route(path: str, **params: str):
-    return (path, tuple(sorted(params.items())))
 
 
 def _statuses(count: int, start: datetime, tag: str = "acme") -> list[dict]:

@@ -9,13 +9,19 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from connector_support import (
+    RoutedApi,
+    assert_bad_key_fails_clearly,
+    assert_missing_key_skips,
+    assert_server_errors_and_timeouts_are_clear,
+)
+from connector_support import route as _route
 
-from conftest import FIXTURES, make_settings
+from conftest import FIXTURES
 from connectors import http as http_module
 from connectors.base import SourceSpec, SourceState
-from connectors.errors import FatalError, RateLimitedError, RetriableError, SkippableError
+from connectors.errors import FatalError, RateLimitedError
 from connectors.trustpilot import API_KEY, PAGE_SIZE, fetch, to_mention, validate
-from earful.cycle import fetch_source
 
 BASE = "https://trustpilot.test"
 UNIT = "5f0c0ffee0ddba11ab1e0001"
@@ -28,36 +34,8 @@ def _load(name: str):
     return json.loads((FIXTURES / "trustpilot" / name).read_text())
 
 
-class Api:
-    """A fake Trustpilot API: answers by path (and optional query parameters), records
-    requests."""
-
-    def __init__(self, routes):
-        self.routes = routes
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        params = dict(request.url.params)
-        best = None
-        for (path, wanted), answer in self.routes.items():
-            if (path == request.url.path and all(params.get(k) == v for k, v in wanted)
-                    and (best is None or len(wanted) > best[0])):
-                best = (len(wanted), answer)
-        if best is None:
-            return httpx.Response(404, json={"message": "Not found"})
-        answer = best[1]
-        return answer(request) if callable(answer) else answer
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self))
-
-    def to(self, path: str) -> list[httpx.Request]:
-        return [r for r in self.requests if r.url.path == path]
-
-
-def _route(path: str, **params: str):
-    return (path, tuple(sorted(params.items())))
+class Api(RoutedApi, not_found={"message": "Not found"}):
+    """A fake Trustpilot API (see RoutedApi)."""
 
 
 def _routes(unit: str = UNIT, reviews=None):
@@ -233,39 +211,20 @@ def test_429_defers_without_sleeping(monkeypatch):
 
 
 def test_a_bad_key_fails_clearly_without_showing_it(tmp_path, monkeypatch):
-    monkeypatch.setenv(API_KEY, KEY_VALUE)
     api = Api({_route(REVIEWS): httpx.Response(401, json=_load("unauthorized.json"))})
-    settings = make_settings(tmp_path, [{"name": "tp", "kind": "trustpilot", "url": BASE,
-                                         "params": {"business_units": [UNIT]}}])
-    with api.client() as client:
-        outcome = fetch_source(client, settings.sources[0], SourceState("tp"), settings)
-    assert outcome.status == "error" and "HTTP 401" in outcome.message
-    assert "check credentials" in outcome.message and KEY_VALUE not in outcome.message
+    assert_bad_key_fails_clearly(tmp_path, monkeypatch, api, {
+        "name": "tp", "kind": "trustpilot", "url": BASE,
+        "params": {"business_units": [UNIT]}}, API_KEY, KEY_VALUE)
 
 
 def test_missing_key_skips_the_source(tmp_path, monkeypatch):
-    monkeypatch.delenv(API_KEY, raising=False)
-    with Api({}).client() as client:
-        with pytest.raises(SkippableError, match=API_KEY):
-            fetch(client, _spec(secrets={}), SourceState("tp"))
-        settings = make_settings(tmp_path, [{"name": "tp", "kind": "trustpilot",
-                                             "params": {"business_units": [UNIT]}}])
-        outcome = fetch_source(client, settings.sources[0], SourceState("tp"), settings)
-    assert outcome.status == "skipped" and API_KEY in outcome.message
+    assert_missing_key_skips(tmp_path, monkeypatch, Api, fetch, _spec(secrets={}), {
+        "name": "tp", "kind": "trustpilot", "params": {"business_units": [UNIT]}}, API_KEY)
 
 
 def test_server_errors_and_timeouts_are_clear(monkeypatch):
-    monkeypatch.setattr(http_module, "RETRY_BACKOFF_S", 0)
-
-    def timeout(request):
-        raise httpx.ConnectTimeout("slow", request=request)
-
-    with Api({_route(REVIEWS): httpx.Response(500)}).client() as client, \
-            pytest.raises(RetriableError, match="HTTP 500"):
-        fetch(client, _spec(), SourceState("tp"))
-    with Api({_route(REVIEWS): timeout}).client() as client, \
-            pytest.raises(RetriableError, match="timed out"):
-        fetch(client, _spec(), SourceState("tp"))
+    assert_server_errors_and_timeouts_are_clear(monkeypatch, Api, _route(REVIEWS), fetch,
+                                                _spec(), timeout=httpx.ConnectTimeout)
     with Api({_route(REVIEWS): httpx.Response(200, text="nope")}).client() as client, \
             pytest.raises(FatalError, match="not valid JSON"):
         fetch(client, _spec(), SourceState("tp"))

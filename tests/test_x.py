@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from connector_support import RoutedApi
 from refresh_support import fetch_then_refresh, fixture_route
 
 from conftest import FIXTURES, make_settings
@@ -56,28 +57,11 @@ def _spec(**changes) -> SourceSpec:
     return SourceSpec(**values)
 
 
-class Api:
-    """A fake recent-search endpoint: answers by query parameters, records requests."""
+class Api(RoutedApi, not_found={"title": "Not Found Error", "type": "about:blank"}):
+    """A fake recent-search endpoint: routes are query parameters alone (see RoutedApi)."""
 
-    def __init__(self, routes):
-        self.routes = routes
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        params = dict(request.url.params)
-        best = None
-        for wanted, answer in self.routes.items():
-            if (request.url.path.endswith(SEARCH) and all(params.get(k) == v for k, v in wanted)
-                    and (best is None or len(wanted) > best[0])):
-                best = (len(wanted), answer)
-        if best is None:
-            return httpx.Response(404, json={"title": "Not Found Error", "type": "about:blank"})
-        answer = best[1]
-        return answer(request) if callable(answer) else answer
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self))
+    def wanted(self, key, request):
+        return key if request.url.path.endswith(SEARCH) else None
 
     def queries(self) -> list[str]:
         return [r.url.params["query"] for r in self.requests]

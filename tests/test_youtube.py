@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from connector_support import RoutedApi
+from connector_support import route as _route
 from refresh_support import fetch_then_refresh, fixture_route
 
 from conftest import FIXTURES, make_settings
@@ -60,36 +62,15 @@ def _spec(**changes) -> SourceSpec:
     return SourceSpec(**values)
 
 
-class Api:
-    """A fake YouTube Data API: answers by path and query parameters, records requests."""
+class Api(RoutedApi, not_found={"error": {"code": 404, "message": "Not Found"}}):
+    """A fake YouTube Data API: routes name paths below /youtube/v3 (see RoutedApi)."""
 
-    def __init__(self, routes):
-        self.routes = routes
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        params = dict(request.url.params)
-        best = None
-        for (path, wanted), answer in self.routes.items():
-            if (request.url.path == "/youtube/v3" + path
-                    and all(params.get(k) == v for k, v in wanted)
-                    and (best is None or len(wanted) > best[0])):
-                best = (len(wanted), answer)
-        if best is None:
-            return httpx.Response(404, json={"error": {"code": 404, "message": "Not Found"}})
-        answer = best[1]
-        return answer(request) if callable(answer) else answer
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self))
+    def wanted(self, key, request):
+        path, wanted = key
+        return wanted if request.url.path == "/youtube/v3" + path else None
 
     def calls(self, path: str) -> list[httpx.Request]:
         return [r for r in self.requests if r.url.path == "/youtube/v3" + path]
-
-
-def _route(path: str, **params: str):
-    return (path, tuple(sorted(params.items())))
 
 
 def _ok(name: str) -> httpx.Response:
