@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ demo: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/earful demo
 
-test: $(BIN)/python
+test: $(BIN)/python chromium
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
@@ -25,3 +25,16 @@ bench: $(BIN)/python
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache earful-demo.duckdb
+
+# The web app's browser tests drive Debian's chromium through Playwright (Playwright's own
+# browser download does not work here). Installed with apt when missing and run as root;
+# otherwise say what to do. EARFUL_CHROMIUM points the tests at another Chromium.
+chromium:
+	@if [ -n "$$EARFUL_CHROMIUM" ] || [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else \
+		echo "The browser tests need Chromium: sudo apt-get install chromium (or set EARFUL_CHROMIUM)"; \
+		exit 1; \
+	fi
