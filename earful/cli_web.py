@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -124,3 +125,36 @@ def users_remove(
     except AccountError as exc:
         raise fail(str(exc)) from None
     console.print(f"Removed {escape(name)}.")
+
+
+def _set_disabled(name: str, config: Path | None, db: Path | None, disabled: bool) -> None:
+    from sql.store import Store
+    from web.accounts import AccountError, set_disabled
+
+    settings = settings_for(config, db, required=False)
+    require_database(settings)
+    try:
+        set_disabled(Store(settings.db_path), name, disabled)
+    except AccountError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"{'Disabled' if disabled else 'Enabled'} {escape(name)}.")
+
+
+@users_app.command("disable")
+def users_disable(
+    name: Annotated[str, typer.Argument(help="the user to disable")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Stop a user signing in and end their sessions, keeping the account (`enable` undoes)."""
+    _set_disabled(name, config, db, True)
+
+
+@users_app.command("enable")
+def users_enable(
+    name: Annotated[str, typer.Argument(help="the user to enable")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Let a disabled user sign in again."""
+    _set_disabled(name, config, db, False)

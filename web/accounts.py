@@ -103,6 +103,18 @@ def remove_user(store: Store, name: str) -> None:
         con.execute(load_query("web_delete_user"), {"name": name})
 
 
+def set_disabled(store: Store, name: str, disabled: bool, now: datetime | None = None) -> None:
+    """Disable a user (they cannot sign in, their sessions end at once) or enable them again;
+    unlike removing, the account and its password stay."""
+    with store.transaction() as con:
+        if con.execute(load_query("web_user"), {"name": name}).fetchone() is None:
+            raise AccountError(f"no user named {name!r}")
+        con.execute(load_query("web_set_user_disabled"),
+                    {"name": name, "disabled": disabled, "now": now or datetime.now(UTC)})
+        if disabled:
+            con.execute(load_query("web_delete_user_sessions"), {"name": name})
+
+
 def list_users(store: Store, now: datetime | None = None) -> list[dict[str, Any]]:
     return store.query("web_users", {"now": now or datetime.now(UTC)})
 

@@ -128,3 +128,21 @@ def test_cli_users_add_list_remove(tmp_path):
     removed = runner.invoke(app, ["users", "remove", "carol", "--db", db], env=env)
     assert removed.exit_code == 0
     assert [u["name"] for u in list_users(Store(db))] == ["dave"]
+
+
+def test_cli_users_disable_and_enable(tmp_path):
+    db = str(tmp_path / "off.duckdb")
+    store = Store(db)
+    add_user(store, "erin", PASSWORD)
+    session = start_session(store, "erin")
+    runner = CliRunner()
+    env = {"EARFUL_CONFIG": str(tmp_path / "absent.toml")}
+    off = runner.invoke(app, ["users", "disable", "erin", "--db", db], env=env)
+    assert off.exit_code == 0 and "Disabled erin" in off.output
+    assert session_for(store, session.token) is None
+    assert not authenticate(store, "erin", PASSWORD)
+    assert "disabled" in runner.invoke(app, ["users", "list", "--db", db], env=env).output
+    on = runner.invoke(app, ["users", "enable", "erin", "--db", db], env=env)
+    assert on.exit_code == 0 and authenticate(store, "erin", PASSWORD)
+    missing = runner.invoke(app, ["users", "disable", "nobody", "--db", db], env=env)
+    assert missing.exit_code == 2 and "no user named" in missing.output
