@@ -84,41 +84,73 @@ def _columns(schema: pa.Schema, rows: list[tuple[object, ...]]) -> pa.Table:
     )
 
 
+def _table(schema: pa.Schema, columns: Sequence[object]) -> pa.Table:
+    return pa.Table.from_arrays(
+        [col if isinstance(col, pa.Array) else pa.array(col, type=field.type)
+         for col, field in zip(columns, schema, strict=True)],
+        schema=schema,
+    )
+
+
 def batch_tables(
     scored: Sequence[ScoredMention], tickets: Sequence[TicketDecision], now: datetime
 ) -> BatchTables:
-    """Columns for one batch. Duplicate mentions within the batch keep the last copy."""
-    latest = {item.mention.id: item for item in scored}
-    mention_rows, score_rows, brand_rows = [], [], []
-    for mention_id, item in latest.items():
-        m, a, e, s, r = (item.mention, item.mention.author, item.mention.engagement,
-                         item.sentiment, item.reach)
-        mention_rows.append((
-            mention_id, m.source, m.external_id, item.source_name, m.url, m.title, m.text,
-            a.id, a.handle, a.name, a.url, a.followers, m.published_at, m.lang,
-            e.likes, e.reposts, e.replies, e.score, e.views, m.thread_id, m.parent_id,
-            m.is_repost, m.is_own, _raw_json(m.raw), now, now, m.listing_ratings,
-        ))
-        c = item.complaint
-        score_rows.append((
-            mention_id, s.compound, s.positive, s.neutral, s.negative, s.label,
-            r.low, r.expected, r.high, r.method, now, item.lang, s.model,
-            c.probability if c else None, c.is_complaint if c else None,
-            list(c.reasons) if c else None, COMPLAINT_MODEL if c else None,
-            r.per_hour, r.projected, item.rating, item.review_flag,
-        ))
-        brand_rows.extend((mention_id, b.brand, list(b.terms)) for b in item.brands)
+    """Columns for one batch. Duplicate mentions within the batch keep the last copy.
+    Built column by column in one pass (no row tuples), `now` converted to Arrow once."""
+    latest = list({item.mention.id: item for item in scored}.items())
+    n = len(latest)
+    now_col = pa.array([now], type=_TS).take(pa.array([0] * n, type=pa.int32()))
+    ids = [mention_id for mention_id, _ in latest]
+    items = [item for _, item in latest]
+    ms = [item.mention for item in items]
+    authors = [m.author for m in ms]
+    engagement = [m.engagement for m in ms]
+    sentiments = [item.sentiment for item in items]
+    reaches = [item.reach for item in items]
+    complaints = [item.complaint for item in items]
+    mentions = _table(MENTIONS_SCHEMA, [
+        ids, [m.source for m in ms], [m.external_id for m in ms],
+        [item.source_name for item in items], [m.url for m in ms], [m.title for m in ms],
+        [m.text for m in ms], [a.id for a in authors], [a.handle for a in authors],
+        [a.name for a in authors], [a.url for a in authors], [a.followers for a in authors],
+        [m.published_at for m in ms], [m.lang for m in ms],
+        [e.likes for e in engagement], [e.reposts for e in engagement],
+        [e.replies for e in engagement], [e.score for e in engagement],
+        [e.views for e in engagement], [m.thread_id for m in ms], [m.parent_id for m in ms],
+        [m.is_repost for m in ms], [m.is_own for m in ms], [_raw_json(m.raw) for m in ms],
+        now_col, now_col, [m.listing_ratings for m in ms],
+    ])
+    scores = _table(SCORES_SCHEMA, [
+        ids, [s.compound for s in sentiments], [s.positive for s in sentiments],
+        [s.neutral for s in sentiments], [s.negative for s in sentiments],
+        [s.label for s in sentiments], [r.low for r in reaches],
+        [r.expected for r in reaches], [r.high for r in reaches],
+        [r.method for r in reaches], now_col, [item.lang for item in items],
+        [s.model for s in sentiments],
+        [c.probability if c else None for c in complaints],
+        [c.is_complaint if c else None for c in complaints],
+        [list(c.reasons) if c else None for c in complaints],
+        [COMPLAINT_MODEL if c else None for c in complaints],
+        [r.per_hour for r in reaches], [r.projected for r in reaches],
+        [item.rating for item in items], [item.review_flag for item in items],
+    ])
+    unique_brands = {
+        (mention_id, b.brand): b.terms for mention_id, item in latest for b in item.brands
+    }
+    brands = _table(BRANDS_SCHEMA, [
+        [key[0] for key in unique_brands], [key[1] for key in unique_brands],
+        [list(terms) for terms in unique_brands.values()],
+    ])
     ticket_rows = {
         t.id: (t.id, t.mention_id, t.brand, t.kind, t.priority, t.risk, t.reason, t.reach,
                t.opened_at, t.due_at, t.resolution_due_at, t.vip, t.vip_name, t.assignee,
                t.sla_factor, t.attach_window_s, t.cooldown_s)
         for t in tickets
     }
-    unique_brands = {(row[0], row[1]): row for row in brand_rows}
     return BatchTables(
-        mentions=_columns(MENTIONS_SCHEMA, mention_rows),
-        scores=_columns(SCORES_SCHEMA, score_rows),
-        brands=_columns(BRANDS_SCHEMA, list(unique_brands.values())),
+        mentions=mentions,
+        scores=scores,
+        brands=brands,
         tickets=_columns(TICKETS_SCHEMA, list(ticket_rows.values())),
     )
 

@@ -326,9 +326,15 @@ class Store:
         con.register("batch_brands", tables.brands)
         con.register("batch_tickets", tables.tickets)
         try:
-            new_mentions = con.execute(load_query("count_new_mentions")).fetchone()[0]
-            con.execute(load_query("upsert_mentions"))
-            con.execute(load_query("upsert_scores"))
+            new_mentions, batch_mentions = con.execute(
+                load_query("count_new_mentions")).fetchone()
+            # An all-new batch (a fresh backfill) needs no conflict handling: same rows,
+            # inserted in half the time. Anything already stored takes the upsert.
+            all_new = new_mentions == batch_mentions
+            con.execute(load_query("insert_mentions" if all_new else "upsert_mentions"))
+            scores_new = all_new and not con.execute(
+                load_query("count_stored_scores")).fetchone()[0]
+            con.execute(load_query("insert_scores" if scores_new else "upsert_scores"))
             con.execute(load_query("insert_brands"))
             # The desk decides which decisions open a ticket and which attach (desk_plan).
             con.execute(load_query("desk_plan_tickets"))

@@ -174,7 +174,9 @@ def project_reach(reach: Reach, previous: tuple[int, float] | None,
     """Velocity: growth of the expected reach since the previous poll (`previous` =
     (expected then, hours ago)), projected over the window ahead."""
     if previous is None or previous[1] <= 0:
-        return replace(reach, projected=reach.expected)
+        # The constructor, not dataclasses.replace: this runs once per mention.
+        return Reach(reach.low, reach.expected, reach.high, reach.method, reach.per_hour,
+                     reach.expected)
     per_hour = max(0.0, (reach.expected - previous[0]) / previous[1])
     return replace(reach, per_hour=round(per_hour, 1),
                    projected=round(reach.expected + per_hour * window_hours))
