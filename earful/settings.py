@@ -19,7 +19,6 @@ from pydantic import (
     model_validator,
 )
 
-from connectors.registry import names as connector_names
 from desk.config import DeskConfig
 from notify.config import NotificationsConfig
 from triage.health import FAILURES_IN_A_ROW, SILENCE_FACTOR
@@ -132,6 +131,10 @@ class SourceConfig(_Strict):
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, kind: str) -> str:
+        # Imported here: the registry loads every connector (and httpx, feedparser), which
+        # commands that never read sources (`earful score`) should not pay for at start-up.
+        from connectors.registry import names as connector_names
+
         known = connector_names()
         if kind not in known:
             raise ValueError(f"unknown connector {kind!r}; known: {', '.join(known)}")
