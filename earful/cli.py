@@ -59,15 +59,15 @@ def demo(db: DbOpt = None) -> None:
         result.tickets, f"\nOpen response tickets ({opened} opened by this run)"))
     counts = result.counts
     db_arg = escape(shlex.quote(str(result.db_path)))
-    snapshot = result.db_path.with_name(f"{result.db_path.stem}.snapshot.duckdb")
     console.print(
         f"\nStored in [bold]{escape(str(result.db_path))}[/]: {counts['mentions']} mentions, "
         f"{counts['tickets']} tickets, {counts['ticket_events']} ticket events. "
         f"Run the demo again: the same rows, no new ticket.\n"
         f"Review the tickets in the browser: [bold]earful users add NAME --db {db_arg}[/], "
         f"then [bold]earful serve --db {db_arg}[/].\n"
-        f"Analysts: open [bold]{escape(str(snapshot))}[/] read-only in DuckDB and start "
-        "from the views mention_feed, ticket_queue, daily_brand_sentiment and source_health."
+        f"Analysts: open [bold]{escape(str(result.snapshot_path or result.db_path))}[/] "
+        "read-only in DuckDB and start from the views mention_feed, ticket_queue, "
+        "daily_brand_sentiment and source_health."
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from earful.fixtureserver import routes_from_dir, serve
+from earful.settings import load_settings
 from sql.store import Store
 
 __all__ = ["DEFAULT_DEMO_DB", "DemoResult", "run_demo"]
@@ -23,6 +24,7 @@ class DemoResult:
     tickets: list[dict[str, Any]]
     counts: dict[str, int]
     db_path: Path
+    snapshot_path: Path | None  # the copy analysts open (None: snapshots are off)
 
 
 def demo_config(base_url: str) -> str:
@@ -39,6 +41,7 @@ def run_demo(db_path: Path) -> DemoResult:
         config.write_text(demo_config(server.base_url), encoding="utf-8")
         # force: poll every source now, due or not, so a second demo shows the 304 path.
         summary = listen(config=str(config), db=str(db_path), force=True)
+        snapshot = load_settings(config, db_path).snapshot_path
     store = Store(db_path)
     counts = {table: store.count(table) for table in ("mentions", "tickets", "ticket_events")}
-    return DemoResult(summary, store.query("open_tickets"), counts, db_path)
+    return DemoResult(summary, store.query("open_tickets"), counts, db_path, snapshot)
