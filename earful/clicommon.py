@@ -46,8 +46,5 @@ def require_database(settings: Any, hint: str = "run `earful run` or `earful dem
     """Refuse, with a clear message, a database file that does not exist yet (a command that
     only reads would otherwise create an empty one). Connection strings (md:, ducklake:) are
     checked when they are opened."""
-    from sql.target import DatabaseTarget
-
-    path = settings.db_path
-    if DatabaseTarget.parse(str(path)).is_file and not path.exists():
-        raise fail(f"no database at {path} ({hint}, or pass --db)")
+    if settings.db_missing:
+        raise fail(f"no database at {settings.db_path} ({hint}, or pass --db)")

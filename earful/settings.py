@@ -243,6 +243,14 @@ class Settings(_Strict):
         return Path(self.database.path)
 
     @property
+    def db_missing(self) -> bool:
+        """A database file that does not exist yet. Connection strings (md:, ducklake:) are
+        never missing here: they are checked when opened."""
+        from sql.target import DatabaseTarget
+
+        return DatabaseTarget.parse(str(self.db_path)).is_file and not self.db_path.exists()
+
+    @property
     def snapshot_path(self) -> Path | None:
         """Where analysts read while flows write (None: no snapshot is published)."""
         if not self.database.snapshot:

@@ -15,7 +15,6 @@ from prefect.context import FlowRunContext, TaskRunContext
 
 from earful.digest import DEFAULT_SINCE, write_report
 from earful.settings import load_settings
-from sql.target import DatabaseTarget
 
 __all__ = ["ARTIFACT_KEY", "digest", "publish_markdown"]
 
@@ -56,7 +55,7 @@ def digest(
     """
     logger = get_run_logger()
     settings = load_settings(config, db, required=False)
-    if DatabaseTarget.parse(str(settings.db_path)).is_file and not settings.db_path.exists():
+    if settings.db_missing:
         raise FileNotFoundError(f"digest: no database at {settings.db_path}")
     report = write_report(settings, since=since, out=Path(out))
     numbers = report.digest.numbers()
