@@ -34,9 +34,6 @@ def check_rescues(store: Store, settings: Any, now: datetime | None = None) -> R
     with store.transaction() as con:
         con.execute(load_query("desk_link_rescue_ticket"), {"id": None})
         con.execute(load_query("desk_update_rescue"))
-        watching, rescued, not_rescued = con.execute(
-            "SELECT count(*) FILTER (WHERE rescue_until >= $now), "
-            "       count(*) FILTER (WHERE rescued), count(*) FILTER (WHERE NOT rescued) "
-            "FROM tickets WHERE status = 'resolved' AND rescue_until IS NOT NULL",
-            {"now": now}).fetchone()
+        watching, rescued, not_rescued = con.execute(load_query("desk_rescue_counts"),
+                                                     {"now": now}).fetchone()
     return RescueSummary(watching, rescued, not_rescued)

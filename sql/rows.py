@@ -10,11 +10,15 @@ from datetime import datetime
 
 import pyarrow as pa
 
+from connectors.base import SourceState
 from sentiment.complaint import MODEL_VERSION as COMPLAINT_MODEL
+from triage.health import HealthAlert
 from triage.scored import ScoredMention
+from triage.spikes import SpikeAlert
 from triage.tickets import TicketDecision
 
-__all__ = ["BatchTables", "batch_tables", "concat_batches"]
+__all__ = ["STATE_FIELDS", "BatchTables", "alerts_table", "batch_tables", "concat_batches",
+           "states_table"]
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -160,3 +164,38 @@ def concat_batches(batches: Sequence[BatchTables]) -> BatchTables:
         return batch_tables([], [], datetime.now().astimezone())
     return BatchTables(*(pa.concat_tables([getattr(b, name) for b in batches])
                          for name in ("mentions", "scores", "brands", "tickets")))
+
+
+# Source state and alerts, shaped like their tables for bulk writes.
+STATE_SCHEMA = pa.schema(
+    [
+        ("source_key", pa.string()), ("etag", pa.string()), ("last_modified", pa.string()),
+        ("cursor", pa.string()), ("checked_at", _TS),
+        ("next_check_at", _TS), ("error_count", pa.int32()),
+        ("last_error", pa.string()), ("rate_limit_remaining", pa.int32()),
+        ("rate_limit_reset", _TS),
+    ]
+)
+STATE_FIELDS = [f.name for f in STATE_SCHEMA]
+ALERTS_SCHEMA = pa.schema([
+    ("id", pa.string()), ("brand", pa.string()), ("kind", pa.string()),
+    ("window_start", _TS), ("window_end", _TS), ("observed", pa.float64()),
+    ("baseline", pa.float64()), ("threshold", pa.float64()), ("message", pa.string()),
+    ("raised_at", _TS), ("source_name", pa.string()),
+])
+
+
+def states_table(states: Sequence[SourceState]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [{name: getattr(s, name) for name in STATE_FIELDS} for s in states], schema=STATE_SCHEMA
+    )
+
+
+def alerts_table(alerts: Sequence[SpikeAlert | HealthAlert], raised_at: datetime) -> pa.Table:
+    return pa.Table.from_pylist([
+        {"id": a.id, "brand": a.brand, "kind": a.kind, "window_start": a.window_start,
+         "window_end": a.window_end, "observed": float(a.observed),
+         "baseline": float(a.baseline), "threshold": float(a.threshold),
+         "message": a.message, "raised_at": raised_at,
+         "source_name": getattr(a, "source_name", None)} for a in alerts
+    ], schema=ALERTS_SCHEMA)

@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from connectors.base import SourceState
-from sql.rows import BatchTables
+from sql.rows import STATE_FIELDS, BatchTables, alerts_table, states_table
 from sql.target import DatabaseTarget
 from triage.health import HealthAlert, SourceActivity
 from triage.spikes import BASELINE, WINDOW, BrandActivity, SpikeAlert
@@ -96,31 +95,6 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
 def _write_lock(path: str) -> threading.Lock:
     with _WRITE_LOCKS_GUARD:
         return _WRITE_LOCKS.setdefault(path, threading.Lock())
-
-
-_STATE_SCHEMA = pa.schema(
-    [
-        ("source_key", pa.string()), ("etag", pa.string()), ("last_modified", pa.string()),
-        ("cursor", pa.string()), ("checked_at", pa.timestamp("us", tz="UTC")),
-        ("next_check_at", pa.timestamp("us", tz="UTC")), ("error_count", pa.int32()),
-        ("last_error", pa.string()), ("rate_limit_remaining", pa.int32()),
-        ("rate_limit_reset", pa.timestamp("us", tz="UTC")),
-    ]
-)
-_STATE_FIELDS = [f.name for f in _STATE_SCHEMA]
-_TS = pa.timestamp("us", tz="UTC")
-_ALERT_SCHEMA = pa.schema([
-    ("id", pa.string()), ("brand", pa.string()), ("kind", pa.string()),
-    ("window_start", _TS), ("window_end", _TS), ("observed", pa.float64()),
-    ("baseline", pa.float64()), ("threshold", pa.float64()), ("message", pa.string()),
-    ("raised_at", _TS), ("source_name", pa.string()),
-])
-
-
-def _states_table(states: Sequence[SourceState]) -> pa.Table:
-    return pa.Table.from_pylist(
-        [{name: getattr(s, name) for name in _STATE_FIELDS} for s in states], schema=_STATE_SCHEMA
-    )
 
 
 class Store:
@@ -289,11 +263,8 @@ class Store:
 
     def source_states(self, keys: Sequence[str]) -> dict[str, SourceState]:
         with self.connect() as con:
-            rows = con.execute(
-                f"SELECT {', '.join(_STATE_FIELDS)} FROM source_state WHERE source_key = ANY(?)",
-                [list(keys)],
-            ).fetchall()
-        found = {row[0]: SourceState(**dict(zip(_STATE_FIELDS, row, strict=True))) for row in rows}
+            rows = con.execute(load_query("source_states_for"), {"keys": list(keys)}).fetchall()
+        found = {row[0]: SourceState(**dict(zip(STATE_FIELDS, row, strict=True))) for row in rows}
         return {key: found.get(key) or SourceState(source_key=key) for key in keys}
 
     # -- writes -------------------------------------------------------------------------
@@ -345,7 +316,7 @@ class Store:
             con.execute(load_query("desk_link_batch"))
             con.execute(load_query("desk_update_rescue"))
             if states:
-                con.register("batch_states", _states_table(states))
+                con.register("batch_states", states_table(states))
                 con.execute(load_query("upsert_source_state"))
                 con.unregister("batch_states")
             if run_id and run_source:
@@ -374,20 +345,10 @@ class Store:
         subject, kind and episode) is left alone. Returns the ids of the new ones."""
         if not alerts:
             return set()
-        table = pa.Table.from_pylist([
-            {"id": a.id, "brand": a.brand, "kind": a.kind, "window_start": a.window_start,
-             "window_end": a.window_end, "observed": float(a.observed),
-             "baseline": float(a.baseline), "threshold": float(a.threshold),
-             "message": a.message, "raised_at": raised_at,
-             "source_name": getattr(a, "source_name", None)} for a in alerts
-        ], schema=_ALERT_SCHEMA)
         with self.transaction() as con:
-            con.register("batch_alerts", table)
-            new = {row[0] for row in con.execute(
-                "SELECT b.id FROM batch_alerts b ANTI JOIN alerts a ON a.id = b.id"
-            ).fetchall()}
-            con.execute("INSERT INTO alerts BY NAME SELECT * FROM batch_alerts "
-                        "ON CONFLICT DO NOTHING")
+            con.register("batch_alerts", alerts_table(alerts, raised_at))
+            new = {row[0] for row in con.execute(load_query("new_alert_ids")).fetchall()}
+            con.execute(load_query("insert_alerts"))
             con.unregister("batch_alerts")
         return new
 
@@ -401,22 +362,18 @@ class Store:
         if not mention_ids:
             return {}
         with self.connect() as con:
-            rows = con.execute(
-                "SELECT mention_id, reach_expected, scored_at FROM mention_scores "
-                "WHERE mention_id = ANY(?)", [list(mention_ids)]).fetchall()
+            rows = con.execute(load_query("previous_reach"),
+                               {"ids": list(mention_ids)}).fetchall()
         return {mid: (int(reach), (now - at).total_seconds() / 3600) for mid, reach, at in rows
                 if at is not None and at < now}
 
     def start_run(self, run_id: str, kind: str, flow_run_id: str | None = None) -> None:
         with self.transaction() as con:
-            con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running') ON CONFLICT DO NOTHING",
-                [run_id, kind, flow_run_id, datetime.now(UTC)],
-            )
+            con.execute(load_query("start_run"), {"id": run_id, "kind": kind,
+                                                  "flow_run_id": flow_run_id,
+                                                  "now": datetime.now(UTC)})
 
     def finish_run(self, run_id: str, status: str) -> None:
         with self.transaction() as con:
-            con.execute(
-                "UPDATE runs SET finished_at = ?, status = ? WHERE id = ?",
-                [datetime.now(UTC), status, run_id],
-            )
+            con.execute(load_query("finish_run"),
+                        {"id": run_id, "status": status, "now": datetime.now(UTC)})

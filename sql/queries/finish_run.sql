@@ -1,0 +1,1 @@
+UPDATE runs SET finished_at = $now, status = $status WHERE id = $id;
