@@ -30,6 +30,7 @@ from connectors.base import (
 )
 from connectors.errors import ConnectorError, FatalError, RateLimitedError, SkippableError
 from connectors.fields import count, integer, lang_code
+from connectors.google import google_error
 from connectors.http import parse_json, request
 from connectors.polling import id_list_param, int_param, int_param_problems, overlap_param
 from connectors.reviews import ReviewPoll
@@ -188,15 +189,11 @@ def _json_field(body: str | None, key: str) -> str | None:
 
 
 def _quota_reason(body: str | None) -> str | None:
-    """The reason of a Google API error body ({"error": {"errors": [{"reason"}]}}) when it
-    says a quota or rate limit is spent."""
-    try:
-        error = json.loads(body or "")["error"]
-        reasons = [e.get("reason") for e in error.get("errors") or [] if isinstance(e, Mapping)]
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
-    if error.get("status") == "RESOURCE_EXHAUSTED":
-        reasons.append("RESOURCE_EXHAUSTED")
+    """The reason a Google API error body gives when it says a quota or rate limit is
+    spent."""
+    error = google_error(body)
+    reasons = [*error.reasons, *(["RESOURCE_EXHAUSTED"] if error.status == "RESOURCE_EXHAUSTED"
+                                 else [])]
     return next((r for r in reasons if r in _QUOTA_REASONS or r == "RESOURCE_EXHAUSTED"), None)
 
 

@@ -7,7 +7,6 @@ daily and resets at midnight Pacific time: when it is spent the source waits for
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from connectors.base import (
 )
 from connectors.errors import ConnectorError, FatalError, RateLimitedError
 from connectors.fields import count, http_url, iso_utc, lang_code, parse_time, time_or_none
+from connectors.google import google_error
 from connectors.http import skip_without
 from connectors.polling import (
     Poll,
@@ -212,25 +212,12 @@ class _QuotaSpent(RateLimitedError):
     """The daily quota is spent: nothing more can be read before midnight Pacific time."""
 
 
-def _error_reasons(body: str | None) -> tuple[set[str], str]:
-    """The `errors[].reason`s and the message of a Google API error body."""
-    try:
-        data = json.loads(body or "")
-    except ValueError:
-        return set(), ""
-    error = data.get("error") if isinstance(data, Mapping) else None
-    if not isinstance(error, Mapping):
-        return set(), ""
-    reasons = {str(e["reason"]) for e in error.get("errors") or []
-               if isinstance(e, Mapping) and e.get("reason")}
-    return reasons, html_to_text(str(error.get("message") or ""))
-
-
 def _forbidden(exc: FatalError, source: str, now: datetime) -> ConnectorError:
     """What a 403 means, from the reason in its body: the daily quota is spent (deferred to
     midnight Pacific), a short-term rate limit (deferred), or a refusal (the key may not
     use the API, comments are off, ...), which stays a FatalError."""
-    reasons, message = _error_reasons(exc.body)
+    error = google_error(exc.body)
+    reasons, message = set(error.reasons), error.message
     if reasons & QUOTA_REASONS:
         reset = quota_reset(now)
         return _QuotaSpent(
