@@ -9,6 +9,7 @@ import re
 from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
 __all__ = [
     "count",
@@ -18,6 +19,7 @@ __all__ = [
     "integer",
     "iso_utc",
     "lang_code",
+    "parse_link_header",
     "parse_time",
     "time_or_none",
 ]
@@ -26,6 +28,8 @@ __all__ = [
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 # Language tags that name no language: undetermined, no linguistic content.
 NO_LANGUAGE = frozenset({"und", "zxx"})
+# One entry of an RFC 8288 Link header: <url>; rel="name".
+_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([^";,]+)"?')
 
 
 def integer(value: Any) -> int | None:
@@ -97,3 +101,13 @@ def lang_code(value: Any, unknown: Collection[str] = NO_LANGUAGE) -> str | None:
     if not isinstance(value, str) or not value or value.lower() in unknown:
         return None
     return value.split("-")[0].lower()
+
+
+def parse_link_header(value: str | None) -> dict[str, dict[str, str]]:
+    """rel → the pagination parameters of its URL, from a Link header
+    (`<…?max_id=1>; rel="next", <…?min_id=2>; rel="prev"`)."""
+    links: dict[str, dict[str, str]] = {}
+    for url, rel in _LINK.findall(value or ""):
+        query = parse_qs(urlsplit(url).query)
+        links[rel.strip()] = {k: v[0] for k, v in query.items() if v}
+    return links

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -26,7 +26,15 @@ from connectors.base import (
     SourceState,
 )
 from connectors.errors import ConnectorError, FatalError, RateLimitedError
-from connectors.fields import count, http_url, ident, iso_utc, parse_time, time_or_none
+from connectors.fields import (
+    count,
+    http_url,
+    ident,
+    iso_utc,
+    parse_link_header,
+    parse_time,
+    time_or_none,
+)
 from connectors.http import HttpResponse, RateLimit, get
 from connectors.polling import (
     BudgetSpent,
@@ -65,7 +73,6 @@ SECONDARY_WAIT = timedelta(minutes=1)
 DEFAULT_MAX_PROFILES = 30
 DATE_FIELDS = ("created", "updated")
 _KINDS = {"both": None, "issue": "is:issue", "pr": "is:pull-request"}
-_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([^";,]+)"?')
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 # The HTML GitHub Markdown allows and issue templates use; other <...> is left alone (it is
 # more often code, like Vec<String>, than markup).
@@ -145,11 +152,8 @@ def to_mention(
 
 
 def _next_page(link_header: str | None) -> int | None:
-    for url, rel in _LINK.findall(link_header or ""):
-        if rel.strip() == "next":
-            page = parse_qs(urlsplit(url).query).get("page", [""])[0]
-            return int(page) if page.isdigit() else None
-    return None
+    page = parse_link_header(link_header).get("next", {}).get("page", "")
+    return int(page) if page.isdigit() else None
 
 
 def _message(body: str | None) -> str | None:

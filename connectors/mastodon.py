@@ -6,12 +6,11 @@ get ids from their creation time)."""
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -25,7 +24,7 @@ from connectors.base import (
     SourceState,
 )
 from connectors.errors import FatalError
-from connectors.fields import count, http_url, ident, lang_code, parse_time
+from connectors.fields import count, http_url, ident, lang_code, parse_link_header, parse_time
 from connectors.http import HttpResponse
 from connectors.polling import Poll, int_param, int_param_problems, overlap_param, raw_of
 from connectors.text import html_to_text, normalize_whitespace
@@ -37,7 +36,6 @@ __all__ = [
     "hashtags",
     "id_at",
     "overlap_id",
-    "parse_link_header",
     "refresh",
     "to_mention",
     "validate",
@@ -59,7 +57,6 @@ DEFAULT_MAX_PAGES = 5
 DEFAULT_OVERLAP = timedelta(minutes=15)
 # Followers-only and direct statuses a token can see are left out unless asked for.
 _PRIVATE = frozenset({"private", "direct"})
-_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([^";,]+)"?')
 
 
 def hashtag_for(term: str) -> str | None:
@@ -101,16 +98,6 @@ def _id_key(status_id: str) -> tuple[int, int, str]:
 
 def _newest(ids: Iterable[str]) -> str | None:
     return max(ids, key=_id_key, default=None)
-
-
-def parse_link_header(value: str | None) -> dict[str, dict[str, str]]:
-    """rel → the pagination parameters of its URL, from a Link header
-    (`<…?max_id=1>; rel="next", <…?min_id=2>; rel="prev"`)."""
-    links: dict[str, dict[str, str]] = {}
-    for url, rel in _LINK.findall(value or ""):
-        query = parse_qs(urlsplit(url).query)
-        links[rel.strip()] = {k: v[0] for k, v in query.items() if v}
-    return links
 
 
 def _is_own(account: Mapping[str, Any], instance_host: str, own_handles: frozenset[str]) -> bool:

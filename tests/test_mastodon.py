@@ -14,6 +14,7 @@ from conftest import FIXTURES, make_settings
 from connectors import http as http_module
 from connectors.base import SourceSpec, SourceState
 from connectors.errors import FatalError, RateLimitedError
+from connectors.fields import parse_link_header
 from connectors.mastodon import (
     PAGE_LIMIT,
     TOKEN,
@@ -22,7 +23,6 @@ from connectors.mastodon import (
     hashtags,
     id_at,
     overlap_id,
-    parse_link_header,
     refresh,
     to_mention,
 )
