@@ -8,9 +8,11 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
+if TYPE_CHECKING:
+    # Annotations only: the bulk paths (ingest, score) import Mention without the HTTP stack.
+    import httpx
 
 __all__ = [
     "Author",

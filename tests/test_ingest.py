@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 
 from conftest import make_settings
+from connectors.base import Engagement
+from earful import ingest
 from earful.ingest import ingest_file
 from sql.store import Store
 
@@ -97,3 +100,46 @@ def test_parallel_and_serial_ingest_store_the_same(tmp_path, monkeypatch):
                 "JOIN mention_scores s ON s.mention_id = m.id ORDER BY 1").fetchall()
         assert report.stored == 400
     assert results[1] == results[2]
+
+
+def test_chunks_written_together_keep_the_later_copy_of_a_repeated_mention(tmp_path,
+                                                                          monkeypatch):
+    """Parallel chunks are written several to a transaction; a mention repeated in two of
+    them must still end as the later line says, as when every chunk was its own write."""
+    monkeypatch.setattr("earful.ingest.CHUNK_LINES", 40)
+    monkeypatch.setattr("earful.ingest.WRITE_MIN_LINES", 120)
+    monkeypatch.setattr("earful.ingest._PARALLEL_MIN_BYTES", 0)
+    lines = [line(n, f"Acme note {n} {'great' if n % 2 else 'awful'}", likes=n)
+             for n in range(300)]
+    # in the second chunk, the first copy in the first: the two chunks meet in one write group
+    lines[60] = line(7, "Acme is awful, refund me now", followers=90_000, likes=999)
+    export = write(tmp_path / "export.jsonl", lines)
+    write_sizes: list[int] = []
+    real_write = Store.write_batch
+
+    def counted_write(self, tables, **kwargs):
+        write_sizes.append(tables.size)
+        return real_write(self, tables, **kwargs)
+
+    monkeypatch.setattr(Store, "write_batch", counted_write)
+    stored = {}
+    for workers in (1, 2):
+        settings = make_settings(tmp_path / f"w{workers}")
+        write_sizes.clear()
+        report = ingest_file(export, settings, workers=workers)
+        assert (report.lines, report.stored, report.new) == (300, 300, 299)
+        if workers == 2:
+            assert max(write_sizes) >= 120  # several chunks in one transaction
+        with Store(settings.db_path).connect() as con:
+            stored[workers] = con.execute(
+                "SELECT m.external_id, m.text, m.likes, s.label, s.reach_expected "
+                "FROM mentions m JOIN mention_scores s ON s.mention_id = m.id "
+                "ORDER BY 1").fetchall()
+    assert stored[1] == stored[2]
+    repeated = next(row for row in stored[2] if row[0] == "7")
+    assert repeated[1:3] == ("Acme is awful, refund me now", 999)
+
+
+def test_engagement_fields_follow_the_dataclass_order():
+    # parse_line passes the engagement counts positionally.
+    assert tuple(f.name for f in fields(Engagement)) == ingest._ENGAGEMENT_FIELDS
