@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from operator import itemgetter
 
 from sentiment.cues import CUES, CueHit
 from sentiment.cues import hits as cue_hits
@@ -93,13 +94,15 @@ def score_complaint(text: str, compound: float | None) -> Complaint:
     for a, b in _INTERACTIONS:
         if a in values and b in values:
             values[f"{a}*{b}"] = values[a] * values[b]
-    logit = model.bias + sum(weights.get(k, 0.0) * v for k, v in values.items())
+    logit = model.bias + sum([weights.get(k, 0.0) * v for k, v in values.items()])
     probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
-    contributions = sorted(
-        ((weights.get(hit[0], 0.0) * hit[1], hit) for hit in found),
-        key=lambda pair: pair[0], reverse=True)
-    reasons = [_reason(name, evidence) for weight, (name, _, evidence) in contributions
-               if weight >= _REASON_MIN_CONTRIBUTION and name != "length"]
+    # The cues that moved the log-odds enough, largest first (a stable sort: ties keep the
+    # cues' order).
+    named = [(weight, name, evidence) for name, value, evidence in found
+             if name != "length" and (weight := weights.get(name, 0.0) * value)
+             >= _REASON_MIN_CONTRIBUTION]
+    named.sort(key=itemgetter(0), reverse=True)
+    reasons = [_reason(name, evidence) for _, name, evidence in named]
     if reasons:
         reasons += [_reason(name, evidence) for name, _, evidence in found
                     if name in _CONTEXT_ONLY]

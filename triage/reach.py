@@ -8,7 +8,6 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
 from connectors.base import Mention
 
@@ -74,14 +73,16 @@ def _n(value: int | None) -> int:
 
 
 def _looks_automated(mention: Mention) -> bool:
-    raw: Mapping[str, Any] = mention.raw if isinstance(mention.raw, Mapping) else {}
-    account = raw.get("account") if isinstance(raw.get("account"), Mapping) else {}
-    creator = raw.get("creator") if isinstance(raw.get("creator"), Mapping) else {}
-    user = raw.get("user") if isinstance(raw.get("user"), Mapping) else {}
-    return bool(
-        account.get("bot") or creator.get("bot_account") or user.get("type") == "Bot"
-        or (mention.author.handle and _BOT_HANDLE.search(mention.author.handle))
-    )
+    raw = mention.raw
+    # Bulk paths keep the raw payload as a JSON string: only the handle can tell then.
+    if isinstance(raw, Mapping):
+        account = raw.get("account") if isinstance(raw.get("account"), Mapping) else {}
+        creator = raw.get("creator") if isinstance(raw.get("creator"), Mapping) else {}
+        user = raw.get("user") if isinstance(raw.get("user"), Mapping) else {}
+        if account.get("bot") or creator.get("bot_account") or user.get("type") == "Bot":
+            return True
+    handle = mention.author.handle
+    return bool(handle and _BOT_HANDLE.search(handle))
 
 
 def _followers_reach(mention: Mention) -> Reach:
