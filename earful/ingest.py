@@ -24,7 +24,8 @@ from sql.rows import BatchTables, batch_tables, concat_batches
 from sql.store import Store
 from triage.pipeline import Pipeline, ProcessedBatch
 
-__all__ = ["CHUNK_LINES", "WRITE_MAX_LINES", "IngestReport", "ingest_file", "parse_line"]
+__all__ = ["CHUNK_LINES", "WRITE_MAX_LINES", "WRITE_MIN_LINES", "IngestReport", "ingest_file",
+           "parse_line"]
 
 # Lines a worker scores at a time: small, so the last chunks finish together and the final
 # write, the one no scoring overlaps, is short.
@@ -270,8 +271,14 @@ def _run_chunks(
     """Scored chunks in input order, in groups of those that were ready together."""
     if not parallel:
         _init_worker(settings)
+        group: list[tuple[int, _ChunkResult]] = []
         for first, lines in chunks:
-            yield [(len(lines), _process_chunk(first, lines, now))]
+            group.append((len(lines), _process_chunk(first, lines, now)))
+            if sum(count for count, _ in group) >= WRITE_MIN_LINES:
+                yield group
+                group = []
+        if group:
+            yield group
         return
     with _executor(workers, settings) as pool:
         pending: deque[tuple[int, Future[_ChunkResult]]] = deque()
