@@ -272,11 +272,13 @@ def _run_chunks(
     if not parallel:
         _init_worker(settings)
         group: list[tuple[int, _ChunkResult]] = []
+        grouped = 0
         for first, lines in chunks:
             group.append((len(lines), _process_chunk(first, lines, now)))
-            if sum(count for count, _ in group) >= WRITE_MIN_LINES:
+            grouped += len(lines)
+            if grouped >= WRITE_MIN_LINES:
                 yield group
-                group = []
+                group, grouped = [], 0
         if group:
             yield group
         return

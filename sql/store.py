@@ -304,10 +304,13 @@ class Store:
             # Anything already stored takes the upsert.
             all_new = new_mentions == distinct_mentions == rows
             con.execute(load_query("insert_mentions" if all_new else "upsert_mentions"))
-            scores_new = all_new and not con.execute(
+            # Nothing of these mentions stored yet: their scores and brand matches are
+            # inserted plainly too (scores and matches land with their mention, in one
+            # transaction).
+            nothing_stored = all_new and not con.execute(
                 load_query("count_stored_scores")).fetchone()[0]
-            con.execute(load_query("insert_scores" if scores_new else "upsert_scores"))
-            con.execute(load_query("insert_brands_new" if scores_new else "insert_brands"))
+            con.execute(load_query("insert_scores" if nothing_stored else "upsert_scores"))
+            con.execute(load_query("insert_brands_new" if nothing_stored else "insert_brands"))
             new_tickets = 0
             if tables.tickets.num_rows:
                 # The desk decides which decisions open a ticket and which attach (desk_plan);
