@@ -181,11 +181,11 @@ class _Poll(Poll):
     core_limit: RateLimit | None = None
 
     def _refused(self, exc: FatalError, path: str, now: datetime) -> ConnectorError:
-        """A 403 whose body says a rate limit was exceeded (primary: "API rate limit exceeded
-        for …", secondary: "You have exceeded a secondary rate limit") waits at least a
-        minute (http.py keeps the body, not the reset header). Any other 403 is a refusal:
-        a FatalError with GitHub's message. (A limit the last answer said was spent is not
-        called at all: `check_budget`.)"""
+        """A 403 whose body says a rate limit was exceeded but whose headers do not
+        (x-ratelimit-remaining 0 is a rate limit in http.py already; a secondary limit, "You
+        have exceeded a secondary rate limit", may leave requests) waits a minute. Any other
+        403 is a refusal: a FatalError with GitHub's message. (A limit the last answer said
+        was spent is not called at all: `check_budget`.)"""
         message = _message(exc.body)
         if message and "rate limit" in message.lower():
             retry_at = now + SECONDARY_WAIT
@@ -202,8 +202,11 @@ class _Poll(Poll):
             response = get(self.client, self.base + path, source=self.source.name,
                            headers=self.headers, params=params, max_bytes=self.source.max_bytes)
         except RateLimitedError as exc:
-            if exc.retry_at is None:
-                exc.retry_at = now + SECONDARY_WAIT
+            # No Retry-After: until x-ratelimit-reset, but never sooner than a minute.
+            if exc.retry_after_s is None:
+                exc.retry_at = max(exc.retry_at or now, now + SECONDARY_WAIT)
+            if message := _message(exc.body):
+                exc.args = (f"{exc} ({message})",)
             raise
         except FatalError as exc:
             if exc.status == 403:
@@ -377,8 +380,12 @@ def refresh(client: httpx.Client, source: SourceSpec, mentions: list[Mention]) -
 
 
 def _is_bot(raw: Any) -> bool:
+    """No profile worth a call: a bot, or `ghost`, who stands in for deleted accounts (their
+    issues "become associated with the ghost user", docs: deleting your personal account):
+    its followers are not the deleted author's."""
     user = raw.get("user") if isinstance(raw, Mapping) else None
-    return isinstance(user, Mapping) and user.get("type") == "Bot"
+    return isinstance(user, Mapping) and (user.get("type") == "Bot"
+                                          or user.get("login") == "ghost")
 
 
 def _with_profile(mention: Mention, profile: Mapping[str, Any] | None) -> Mention:

@@ -196,9 +196,12 @@ def _error_for_status(response: httpx.Response, source: str, now: datetime) -> C
 def _translate_status(response: httpx.Response, source: str, now: datetime) -> ConnectorError:
     status = response.status_code
     url = redact_url(response.request.url)
-    if status == 429 or (status == 403 and "retry-after" in response.headers):
+    limit = parse_rate_limit(response.headers, now)
+    # Some APIs answer a spent limit with 403, not 429 (GitHub: "a 403 or 429 response, and
+    # the x-ratelimit-remaining header will be 0"): wait for its reset, not a refusal.
+    if status == 429 or (status == 403 and ("retry-after" in response.headers
+                                            or limit.remaining == 0)):
         retry_after = parse_retry_after(response.headers.get("retry-after"), now)
-        limit = parse_rate_limit(response.headers, now)
         retry_at = now + timedelta(seconds=retry_after) if retry_after is not None else None
         retry_at = retry_at or limit.reset_at
         return RateLimitedError(

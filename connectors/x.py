@@ -6,6 +6,7 @@ the same response (expansions=author_id), so no extra profile calls are made."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from connectors.base import (
     SourceSpec,
     SourceState,
 )
-from connectors.errors import FatalError
+from connectors.errors import FatalError, RateLimitedError
 from connectors.fields import count, ident, lang_code, parse_time
 from connectors.http import skip_without
 from connectors.polling import (
@@ -54,8 +55,10 @@ LOOKUP_IDS = 100
 # a since_id older than that (HTTP 400) (docs.x.com x-api/posts/search).
 MIN_RESULTS, MAX_RESULTS = 10, 100
 WINDOW = timedelta(days=7)
+# note_tweet: a post over 280 characters has a cut `text`; its full text comes only in
+# note_tweet, "To return this field, add tweet.fields=note_tweet" (docs.x.com, Post fields).
 TWEET_FIELDS = ("created_at,public_metrics,lang,conversation_id,in_reply_to_user_id,"
-                "referenced_tweets,author_id")
+                "referenced_tweets,author_id,note_tweet")
 USER_FIELDS = "username,name,public_metrics,verified"
 DEFAULT_MAX_PAGES = 5
 # Posts can reach the search index a little after their id was minted: each poll asks from
@@ -172,6 +175,22 @@ def to_mention(
     )
 
 
+def _usage_capped(body: str | None) -> str | None:
+    """The detail of a 429 for the monthly Post cap (type …/problems/usage-capped, title
+    UsageCapExceeded), not the 15-minute window: its x-rate-limit-* headers still show
+    requests left, so waiting for their reset would only ask again (xdevplatform/xdk#25;
+    docs.x.com fundamentals/post-cap). None for any other 429."""
+    try:
+        problem = json.loads(body or "")
+    except ValueError:
+        return None
+    if not isinstance(problem, Mapping) or not (
+            str(problem.get("type") or "").endswith("/usage-capped")
+            or problem.get("title") == "UsageCapExceeded"):
+        return None
+    return str(problem.get("detail") or problem.get("title"))
+
+
 @dataclass(kw_only=True)
 class _Poll(Poll):
     client: httpx.Client
@@ -182,9 +201,15 @@ class _Poll(Poll):
     overlap: timedelta
 
     def call(self, params: Mapping[str, Any], path: str = SEARCH) -> Mapping[str, Any]:
-        response = self.http_get(self.client, self.base + path, params=params,
-                                 headers={"Accept": "application/json",
-                                          "Authorization": f"Bearer {self.token}"})
+        try:
+            response = self.http_get(self.client, self.base + path, params=params,
+                                     headers={"Accept": "application/json",
+                                              "Authorization": f"Bearer {self.token}"})
+        except RateLimitedError as exc:
+            capped = _usage_capped(exc.body)
+            if capped:
+                raise self.fatal(f"the monthly Post cap is spent: {capped}") from exc
+            raise
         return self.read_json(response, "recent search" if path == SEARCH else "post lookup")
 
     def _partial(self, errors: Any, where: str) -> None:

@@ -189,6 +189,19 @@ def test_search_sends_the_documented_request_and_fills_followers():
     assert all(SECRET not in json.dumps(m.raw) for m in result.mentions)
 
 
+def test_a_deleted_authors_ghost_gets_no_profile_call():
+    # Issues of deleted accounts are the `ghost` user's: its followers are not the author's.
+    api = Api(search={("Acme",): _load("search-ghost.json")},
+              users={"ghost": {"login": "ghost", "id": 10137, "followers": 9999}})
+    with api.client() as client:
+        result = fetch(client, _spec(queries=("Acme",)), SourceState("gh"))
+    (mention,) = result.mentions
+    assert api.profiles() == []
+    assert mention.external_id == "github.com:3690005555" and mention.author.handle == "@ghost"
+    assert mention.author.followers is None
+    assert (mention.engagement.likes, mention.engagement.replies) == (3, 2)
+
+
 def test_without_a_token_and_on_enterprise_server():
     api = Api(search={("Acme",): _page(_items(2, datetime(2026, 11, 21, tzinfo=UTC)))},
               users={"u": _load("user-eli-ok.json")})
@@ -329,6 +342,14 @@ def test_a_403_primary_limit_is_a_rate_limit_and_a_refusal_is_an_error():
         fetch(client, _spec(), SourceState("gh"))
     assert "API rate limit exceeded" in str(caught.value)
     assert caught.value.retry_at >= before + timedelta(seconds=59)
+    # x-ratelimit-remaining 0: the wait lasts until x-ratelimit-reset, as GitHub asks.
+    later = before + timedelta(minutes=40)
+    limited = Api(search={("Acme",): httpx.Response(403, json=_load("rate-limited-primary.json"),
+                                                    headers=_limit(0, later))})
+    with limited.client() as client, pytest.raises(RateLimitedError) as caught:
+        fetch(client, _spec(), SourceState("gh"))
+    assert caught.value.retry_at == later.replace(microsecond=0)
+    assert len(limited.requests) == 1
 
     refused = Api(search={("Acme",): httpx.Response(403, json=_load("forbidden.json"))})
     with refused.client() as client, pytest.raises(FatalError) as caught:

@@ -162,6 +162,21 @@ def test_an_author_missing_from_includes_still_gives_a_mention():
     assert mention.url == f"https://x.com/i/web/status/{post['id']}"
 
 
+def test_a_long_post_is_read_whole_from_note_tweet():
+    # Over 280 characters, `text` is cut before the brand; the search must ask for note_tweet.
+    api = Api({_route(): _ok("search-long-post.json")})
+    with api.client() as client:
+        result = fetch(client, _spec(queries=("Acme Cloud",)), SourceState("tw"))
+    assert "note_tweet" in api.requests[0].url.params["tweet.fields"].split(",")
+    (mention,) = result.mentions
+    assert "Acme" not in _load("search-long-post.json")["data"][0]["text"]
+    assert mention.text.endswith("moving our object storage to Acme Cloud & turning on their "
+                                 "regional cache. Egress bill down 31%. Support answered in "
+                                 "under an hour both times we asked. Writing it all up next week.")
+    assert mention.url == "https://x.com/ines_builds/status/2124060295956530386"
+    assert mention.author.followers == 5300 and mention.engagement.reposts == 8
+
+
 def test_first_poll_reads_the_newest_page_of_each_query():
     api = Api(_fixture_routes())
     with api.client() as client:
@@ -291,6 +306,27 @@ def test_429_defers_at_the_reset_without_sleeping(monkeypatch):
         result = fetch(client, _spec(), SourceState("tw"))
     assert len(result.mentions) == 3 and result.error is None
     assert result.deferred_until > datetime.now(UTC) + timedelta(minutes=9)
+
+
+def test_a_spent_monthly_post_cap_fails_clearly_instead_of_waiting_the_window(monkeypatch):
+    # The 429 of the monthly cap comes with requests left in the 15-minute window: deferring
+    # to x-rate-limit-reset would only ask again every 15 minutes until the month ends.
+    monkeypatch.setattr(http_module.time, "sleep", lambda s: pytest.fail("slept"))
+    reset = str(int((datetime.now(UTC) + timedelta(minutes=14)).timestamp()))
+    capped = httpx.Response(429, json=_load("usage-capped.json"), headers={
+        "x-rate-limit-limit": "450", "x-rate-limit-remaining": "449",
+        "x-rate-limit-reset": reset})
+    with Api({_route(): capped}).client() as client, \
+            pytest.raises(FatalError, match=r"monthly Post cap.*Monthly product cap"):
+        fetch(client, _spec(), SourceState("tw"))
+
+    routes = _fixture_routes()
+    routes[_route(query='"Acme Cloud" -is:retweet')] = capped
+    with Api(routes).client() as client:
+        result = fetch(client, _spec(), SourceState("tw"))
+    assert len(result.mentions) == 3 and result.deferred_until is None
+    assert result.error and "Usage cap exceeded" in result.error
+    assert result.state.cursors() == {"q:Acme": ACME_REPLY}
 
 
 def test_server_errors_and_timeouts_are_clear(monkeypatch):
