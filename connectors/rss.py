@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -57,6 +58,14 @@ _AUTHORISH = re.compile(
 _EMAIL_WITH_NAME = re.compile(r"^\s*\S+@\S+\s+\((?P<name>[^()]{1,200})\)\s*$")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _GOOGLE_REDIRECT_HOSTS = ("google.com", "www.google.com")
+# RFC 822 dates name the weekday in English; feeds written in other languages localise it
+# ("Di, 10 Nov 2026 09:39:21 +0100"), and feedparser then reads no date at all. The
+# weekday repeats what the date says, so it is dropped and the rest read again.
+_WEEKDAY_PREFIX = re.compile(r"^\s*[^\W\d_]{2,12}\.?,\s*")
+# What feedparser flags (bozo) for a feed it parsed fine: a server that labels the feed
+# text/html or text/plain, or declares the wrong charset (feedparser then decodes it
+# itself). Only other bozo exceptions mean the document is not well-formed.
+_MISLABELLED = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
 
 def _defuse_authors(body: bytes) -> bytes:
@@ -78,6 +87,31 @@ def _struct_to_datetime(value: time.struct_time | None) -> datetime | None:
         return None
     # feedparser normalises every date to a UTC struct_time.
     return datetime.fromtimestamp(calendar.timegm(value), UTC)
+
+
+def _fallback_date(value: Any) -> datetime | None:
+    """An RFC 822 date feedparser could not read because of a localised weekday name."""
+    if not isinstance(value, str) or not _WEEKDAY_PREFIX.match(value):
+        return None
+    try:
+        parsed = parsedate_to_datetime(_WEEKDAY_PREFIX.sub("", value, count=1))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _entry_date(entry: Mapping[str, Any]) -> datetime | None:
+    """When the entry was published, else last updated (feedparser's reading first)."""
+    for key in ("published", "updated"):
+        when = _struct_to_datetime(entry.get(f"{key}_parsed")) or _fallback_date(entry.get(key))
+        if when is not None:
+            return when
+    return None
+
+
+def _malformed(parsed: feedparser.FeedParserDict) -> bool:
+    """Whether feedparser found the document not well-formed (not merely mislabelled)."""
+    return bool(parsed.bozo) and not isinstance(parsed.get("bozo_exception"), _MISLABELLED)
 
 
 def _jsonable(value: Any) -> Any:
@@ -106,7 +140,8 @@ def _body_text(entry: Mapping[str, Any]) -> str:
     return max(candidates, key=len, default="")
 
 
-def _external_id(entry: Mapping[str, Any], link: str | None, title: str, feed_url: str) -> str:
+def _external_id(entry: Mapping[str, Any], link: str | None, title: str, text: str,
+                 feed_url: str) -> str:
     entry_id = (entry.get("id") or "").strip()
     if entry_id:
         # A bare guid ("1234") is only unique within its feed; a URI is unique everywhere.
@@ -114,7 +149,12 @@ def _external_id(entry: Mapping[str, Any], link: str | None, title: str, feed_ur
     if link:
         return link
     date = entry.get("published") or entry.get("updated") or ""
-    digest = hashlib.sha256(f"{title}\x1f{date}".encode()).hexdigest()[:32]
+    # RSS 2.0 lets an item be "complete in itself": a description with no title, link or
+    # guid (and pubDate is optional too). Such items differ only by their text, so it
+    # joins the hash; a titled item keeps hashing title and date (an edited body stays
+    # the same mention).
+    key = f"{title}\x1f{date}" if title else f"\x1f{date}\x1f{text}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"{feed_url}#sha256:{digest}"
 
 
@@ -179,9 +219,7 @@ def to_mention(
         (link.get("href") for link in entry.get("links") or [] if link.get("href")), None
     )
     link = unwrap_google_link(urljoin(feed_url, raw_link)) if raw_link else None
-    published = _struct_to_datetime(entry.get("published_parsed")) or _struct_to_datetime(
-        entry.get("updated_parsed")
-    )
+    published = _entry_date(entry)
     author_detail = entry.get("author_detail") or {}
     author_raw = entry.get("author") or ""
     email_form = _EMAIL_WITH_NAME.match(author_raw)
@@ -203,7 +241,7 @@ def to_mention(
     )
     return Mention(
         source=source,
-        external_id=_external_id(entry, link, title, feed_url),
+        external_id=_external_id(entry, link, title, text, feed_url),
         url=link,
         title=title or None,
         text=text,
@@ -232,7 +270,7 @@ def read_feed(
             f"{source}: malformed feed at {feed_url}: not an RSS or Atom document ({reason})",
             source=source,
         )
-    if parsed.bozo:
+    if _malformed(parsed):
         log.warning("%s: %s is not well-formed (%s); kept %d entries",
                     source, feed_url, parsed.get("bozo_exception"), len(parsed.entries),
                     extra={"source": source, "url": feed_url})
@@ -261,7 +299,8 @@ def parse_feed(
         if mention.external_id not in seen:
             seen.add(mention.external_id)
             mentions.append(mention)
-    if parsed.bozo and not mentions:
+    # An empty feed is not an error, even served as text/html or with a wrong charset.
+    if _malformed(parsed) and not mentions:
         raise FatalError(
             f"{NAME}: malformed feed at {feed_url}: {parsed.get('bozo_exception')} "
             "(no entry could be recovered)",

@@ -229,3 +229,53 @@ def test_youtube_channel_feed_through_fetch(rss_server):
     assert [m.engagement.views for m in result.mentions] == [48213, 7020, None]
     assert all(m.source == "rss" and m.is_own for m in result.mentions)
     assert result.state.etag  # conditional GET works for channel feeds like any feed
+
+
+# --- items "complete in themselves", localised dates, mislabelled feeds -----------------
+
+
+def test_description_only_items_are_each_kept():
+    # RSS 2.0: title, link and guid may all be omitted when the description is the text.
+    (supply, support, plant), errors = _parse("description-only.xml")
+    assert errors == []
+    assert supply.title is None and supply.url is None
+    assert supply.text == "Acme liefert wieder: die Ambosse sind zurück im Lager."
+    assert support.text == "Der Acme-Kundendienst antwortet seit einer Woche nicht."
+    # Neither has a date: the text alone tells them apart, and stays stable across polls.
+    ids = [m.external_id for m in (supply, support, plant)]
+    assert len(set(ids)) == 3
+    assert all(i.startswith("http://feeds.test/feeds/x.xml#sha256:") for i in ids)
+    assert [m.external_id for m in _parse("description-only.xml")[0]] == ids
+    assert supply.lang == "de"
+
+
+def test_localised_weekday_in_pub_date_is_still_read():
+    plant = _parse("description-only.xml")[0][2]
+    # "Di, 10 Nov 2026 09:39:21 +0100": the German weekday is dropped, the date kept.
+    assert plant.published_at == datetime(2026, 11, 10, 8, 39, 21, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "text/xml",
+                                          "text/plain"])
+def test_empty_feed_served_with_a_wrong_media_type_is_not_an_error(content_type):
+    body = (FIXTURES / "rss" / "empty.xml").read_bytes()
+    mentions, errors = parse_feed(body, feed_url="http://feeds.test/empty.xml",
+                                  headers={"content-type": content_type})
+    assert mentions == [] and errors == []
+    server = FixtureServer({"/empty.xml": Route(body, content_type=content_type)}).start()
+    try:
+        with make_client() as client:
+            result = fetch(client, _spec(server.url("/empty.xml")), SourceState("feed"))
+    finally:
+        server.stop()
+    assert result.mentions == [] and result.item_errors == [] and result.state.etag
+
+
+def test_feed_in_windows_1252_declared_utf8_keeps_its_entries():
+    # A server that says utf-8 for a windows-1252 body: feedparser decodes it anyway.
+    body = ('<rss version="2.0"><channel><title>t</title><item><title>Acme café</title>'
+            '<guid>urn:x:1</guid></item></channel></rss>').encode("cp1252")
+    (mention,), errors = parse_feed(body, feed_url="http://feeds.test/a.xml",
+                                    headers={"content-type": "application/rss+xml; "
+                                             "charset=utf-8"})
+    assert errors == [] and mention.title == "Acme café"
