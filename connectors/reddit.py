@@ -105,6 +105,19 @@ def _text(value: Any) -> str:
     return normalize_whitespace(html.unescape(str(value or "")))
 
 
+# What Reddit puts in `selftext` once a post is removed by moderators or deleted by its author
+# (reddit-archive/reddit r2/lib/jsontemplates.py get_selftext_attributes: an expunged post's
+# selftext is "[removed]"; PR #1431 tells "[removed]" and "[deleted]" apart). Such posts still
+# turn up in search with their title, but the placeholder is not the author's words: it must
+# not be matched, scored for sentiment or shown as the mention's text.
+_PLACEHOLDERS = frozenset({"[removed]", "[deleted]"})
+
+
+def _body(post: Mapping[str, Any]) -> str:
+    text = _text(post.get("selftext"))
+    return "" if text in _PLACEHOLDERS else text
+
+
 def _user(name: Any) -> str | None:
     """An author name, or None for deleted accounts ("[deleted]")."""
     return name if isinstance(name, str) and name and name != "[deleted]" else None
@@ -117,7 +130,8 @@ def to_mention(
     followers: int | None = None,
 ) -> Mention:
     """One t3 (link) thing's `data` as a Mention. Pure. The external id is its fullname
-    (`t3_…`); a crosspost (`crosspost_parent` set) is a repost of that post."""
+    (`t3_…`); a crosspost (`crosspost_parent` set) is a repost of that post. A removed or
+    deleted post keeps its title; its "[removed]"/"[deleted]" body becomes empty text."""
     name = post["name"]
     if not isinstance(name, str) or not name.startswith("t3_"):
         raise ValueError(f"not a link fullname: {name!r}")
@@ -133,7 +147,7 @@ def to_mention(
         external_id=name,
         url=url,
         title=_text(post.get("title")) or None,
-        text=_text(post.get("selftext")),
+        text=_body(post),
         published_at=epoch_time(post["created_utc"]),
         author=Author(
             id=author_id if isinstance(author_id, str) and author_id else None,

@@ -27,7 +27,7 @@ from connectors.base import (
     SourceSpec,
     SourceState,
 )
-from connectors.errors import ConnectorError, FatalError, RateLimitedError
+from connectors.errors import ConnectorError, FatalError, RateLimitedError, RetriableError
 from connectors.fields import count, epoch_time, http_url, ident, integer
 from connectors.http import RateLimit, get
 from connectors.polling import (
@@ -72,6 +72,10 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # What to check for the errors a setting causes (api.stackexchange.com/docs/error-handling).
 _HINTS = {"bad_parameter": " (check params.sites, params.tagged and params.filter)",
           "key_required": " (check the key)", "access_denied": " (check the key)"}
+# The API's own server-side failures (docs/error-handling: internal_error 500,
+# temporarily_unavailable 503): they come as HTTP 400 like every error, yet trying again
+# later can succeed, unlike a bad parameter or key.
+_TRANSIENT = frozenset({"internal_error", "temporarily_unavailable"})
 
 
 def sites(params: Mapping[str, Any]) -> list[str]:
@@ -222,12 +226,15 @@ class _Poll(Poll):
             return RateLimitedError(text, retry_after_s=seconds,
                                     retry_at=now + timedelta(seconds=seconds),
                                     source=self.source.name, status=status)
+        if name in _TRANSIENT:
+            return RetriableError(text, source=self.source.name, status=status)
         return FatalError(text, source=self.source.name, status=status)
 
     def _refused(self, exc: FatalError, now: datetime) -> ConnectorError:
         """Errors arrive as HTTP 400 with error_id, error_name and error_message in the body
-        (docs/error-handling): throttle_violation is a rate limit, the rest say what is
-        wrong. A body that cannot be read leaves the HTTP error with a hint."""
+        (docs/error-handling): throttle_violation is a rate limit, internal_error and
+        temporarily_unavailable are worth retrying, the rest say what is wrong. A body that
+        cannot be read leaves the HTTP error with a hint."""
         try:
             data = json.loads(exc.body or "")
         except ValueError:

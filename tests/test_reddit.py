@@ -148,6 +148,28 @@ def test_escaped_text_is_unescaped_and_deleted_authors_are_unknown():
     assert to_mention(_post("t3_1p2p9z0")).title == "Globex payroll double-charged us <again>"
 
 
+def test_removed_and_deleted_posts_keep_their_title_but_not_the_placeholder_text():
+    api = Api([({"q": "Acme"}, httpx.Response(200, json=_load("search-removed.json")))])
+    with api.client() as client:
+        result = fetch(client, _spec(), SourceState("rd"))
+    assert not result.item_errors
+    mentions = {m.external_id: m for m in result.mentions}
+    removed, deleted = mentions["t3_1p2r7m1"], mentions["t3_1p2r6k9"]
+    # A moderator removed it: the title and author stay, "[removed]" is not the post's text.
+    assert removed.title == "Acme billing charged us twice, here is the invoice"
+    assert removed.text == "" and removed.author.name == "dana_ops"
+    assert removed.url == ("https://www.reddit.com/r/sysadmin/comments/1p2r7m1/"
+                           "acme_billing_charged_us_twice_here_is_the_invoice/")
+    assert (removed.engagement.score, removed.engagement.replies) == (7, 2)
+    # Its author deleted it: no text, no author.
+    assert deleted.title == "Is Acme Cloud down for anyone else?" and deleted.text == ""
+    assert deleted.author.id is None and deleted.author.name is None
+    assert deleted.published_at == datetime(2026, 11, 21, 9, 41, 40, tzinfo=UTC)
+    # Only the exact placeholder is dropped: a body that quotes it is kept.
+    post = dict(_post("t3_1p2q3r4"), selftext="Mod says [removed] but why?")
+    assert to_mention(post).text == "Mod says [removed] but why?"
+
+
 def test_token_then_search_with_the_documented_parameters():
     api = _fixture_api()
     with api.client() as client:

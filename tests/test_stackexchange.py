@@ -335,6 +335,31 @@ def test_http_400_is_a_clear_error_without_the_key():
     assert not isinstance(caught.value, RateLimitedError)
 
 
+def test_the_apis_own_failures_as_http_400_are_retriable_not_fatal():
+    unavailable = httpx.Response(400, content=gzip.compress(
+        (FIXTURES / "stackexchange" / "error-temporarily-unavailable.json").read_bytes()),
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+    with Api({(): unavailable}).client() as client, \
+            pytest.raises(RetriableError) as caught:
+        fetch(client, _spec(), SourceState("so"))
+    assert not isinstance(caught.value, (FatalError, RateLimitedError))
+    assert "error 503 temporarily_unavailable" in str(caught.value)
+
+    # In a JSONP-style 200 body too, and internal_error (500) alike.
+    failed = {"error_id": 500, "error_message": "an internal error", "error_name":
+              "internal_error"}
+    with Api({(): failed}).client() as client, pytest.raises(RetriableError):
+        fetch(client, _spec(), SourceState("so"))
+
+    # After a term was read: its mentions are kept and the poll records the error.
+    api = Api({_q(q="Acme"): _load("search-acme.json"), _q(q="Acme Cloud"): unavailable})
+    with api.client() as client:
+        result = fetch(client, _spec(), SourceState("so"))
+    assert len(result.mentions) == 3 and result.deferred_until is None
+    assert "temporarily_unavailable" in (result.error or "")
+    assert list(result.state.cursors()) == ["stackoverflow:Acme"]
+
+
 def test_http_400_without_a_readable_body_still_says_what_to_check():
     api = Api({(): httpx.Response(400, text="<html>Bad Request</html>")})
     with api.client() as client, pytest.raises(FatalError, match=r"params\.sites") as caught:
