@@ -1,13 +1,14 @@
 """Discourse forums, one forum per source (a self-hosted community: the url is required).
 Each brand term is searched newest first (`GET /search.json?q=<term> order:latest`); a poll
 after the first narrows the search to `after:<date>` a little before the newest post seen.
-Search results carry only a ~200-character `blurb`, so new posts are read in full
+Search results carry only a ~300-character `blurb`, so new posts are read in full
 (`GET /posts/{id}.json`, `cooked` HTML → text) up to a cap per run; past the cap the blurb is
 kept. Posts already seen are remembered per term (their ids in the cursor), so a re-poll of
 the overlapping window neither duplicates them nor overwrites their full text with a blurb."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -46,6 +47,15 @@ API_KEY = "DISCOURSE_API_KEY"
 API_USERNAME = "DISCOURSE_API_USERNAME"
 # Results per search page: Discourse's `search_page_size` site setting (default 50).
 PAGE_SIZE = 50
+# SearchController#show refuses `page` above 10 (InvalidParameters, HTTP 400): more pages
+# per term would fail the term every poll, so params.max_pages is held to 10.
+MAX_SEARCH_PAGE = 10
+# Searches without an API key are limited per IP to 2 a second and 15 a minute by default
+# (site settings rate_limit_search_anon_user_per_second / _per_minute; with a key, 30 a
+# minute per user). Over it, search answers 429 {"failed": "FAILED", "message": …} with no
+# Retry-After, and back-to-back searches of 3+ terms would have the third refused every
+# poll (the later terms never read). Anonymous searches are spaced this far apart.
+ANON_SEARCH_INTERVAL_S = 1.0
 DEFAULT_MAX_PAGES = 3
 # Full posts read per run. Discourse blocks more than 50 requests per IP in 10 seconds by
 # default (DISCOURSE_MAX_REQS_PER_IP_PER_10_SECONDS, meta.discourse.org/t/78612); 20 plus a
@@ -54,15 +64,21 @@ DEFAULT_MAX_FULL_POSTS = 20
 # `after:` takes a date and keeps posts created after its midnight (in the forum's time
 # zone), so the window is stepped back by this much and then one more day.
 DEFAULT_OVERLAP = timedelta(hours=6)
-# A 429 without Retry-After (a proxy in front): Discourse's API limits are per minute.
-# Discourse itself sends Retry-After, the same number as its body's extras.wait_seconds
-# (ApplicationController rescues RateLimiter::LimitExceeded with both).
+# A 429 without Retry-After (search's own limiter, or a proxy in front): Discourse's limits
+# are per minute. Other endpoints send Retry-After, the same number as the body's
+# extras.wait_seconds (ApplicationController rescues RateLimiter::LimitExceeded with both).
 RATE_LIMIT_FALLBACK = timedelta(minutes=1)
 # Ids remembered per term, newest kept: a few days of a busy brand on one forum.
 SEEN_CAP = 2000
 # The id of the "like" post action type (PostActionType.types[:like]): a full post's likes
 # are the `count` of that entry of its `actions_summary` (absent when there are none).
 LIKE_ACTION = 2
+
+
+def _wait(seconds: float) -> None:
+    """Sleep (a seam for tests); nothing when the time has already passed."""
+    if seconds > 0:
+        time.sleep(seconds)
 
 
 def search_terms(source: SourceSpec) -> list[str]:
@@ -177,6 +193,17 @@ class _Poll(Poll):
     max_full: int
     overlap: timedelta
     full_read: int = 0
+    search_interval: float = 0.0  # seconds between searches (anonymous access)
+    last_search: float | None = None  # time.monotonic() of the last search
+
+    def _search(self, query: str, page: int) -> Any:
+        """One search page, no sooner than `search_interval` after the last one."""
+        if self.search_interval and self.last_search is not None:
+            _wait(self.last_search + self.search_interval - time.monotonic())
+        try:
+            return self._get("/search.json", {"q": query, "page": page})
+        finally:
+            self.last_search = time.monotonic()
 
     def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.read_json(self.http_get(self.client, self.base + path,
@@ -258,7 +285,7 @@ class _Poll(Poll):
         found: dict[str, str] = {}
         latest = newest
         for page in range(1, self.max_pages + 1):
-            data = self._get("/search.json", {"q": query, "page": page})
+            data = self._search(query, page)
             if not isinstance(data, Mapping) or not isinstance(data.get("posts", []), list):
                 raise self.fatal("search did not return a result object")
             grouped = data.get("grouped_search_result")
@@ -308,9 +335,10 @@ def fetch(client: httpx.Client, source: SourceSpec, state: SourceState) -> Fetch
     poll = _Poll(
         source=source, state=state, pause=RATE_LIMIT_FALLBACK, client=client,
         base=source.base(source.url), headers=_headers(source),
-        max_pages=int_param(source, "max_pages", DEFAULT_MAX_PAGES),
+        max_pages=min(int_param(source, "max_pages", DEFAULT_MAX_PAGES), MAX_SEARCH_PAGE),
         max_full=int_param(source, "max_full_posts", DEFAULT_MAX_FULL_POSTS, minimum=0),
         overlap=overlap_param(source, DEFAULT_OVERLAP, "hours"),
+        search_interval=0.0 if source.secrets.get(API_KEY) else ANON_SEARCH_INTERVAL_S,
     )
     poll.run(lambda term=term: poll.search(term) for term in terms)
     return poll.result()
@@ -347,7 +375,8 @@ def validate(source: SourceSpec) -> list[str]:
     if not source.url:
         problems.append("url is required: the forum's address (https://forum.example.com)")
     problems += int_param_problems(source.params,
-                                   {"max_pages": 1, "max_full_posts": 0, "overlap_hours": 0})
+                                   {"max_pages": (1, MAX_SEARCH_PAGE), "max_full_posts": 0,
+                                    "overlap_hours": 0})
     return problems + terms_problems(search_terms(source))
 
 
@@ -359,9 +388,9 @@ CONNECTOR = Connector(
     settings={
         "url": "the forum's base URL (required), e.g. https://forum.example.com",
         "params.query": "search terms (default: the brands' terms and aliases)",
-        "params.max_pages": f"search pages of up to {PAGE_SIZE} per term and poll "
-        f"(default {DEFAULT_MAX_PAGES})",
-        "params.max_full_posts": "new posts read in full per run; past it the ~200-character "
+        "params.max_pages": f"search pages of up to {PAGE_SIZE} per term and poll, at most "
+        f"{MAX_SEARCH_PAGE}, the most Discourse serves (default {DEFAULT_MAX_PAGES})",
+        "params.max_full_posts": "new posts read in full per run; past it the ~300-character "
         f"search blurb is the text (default {DEFAULT_MAX_FULL_POSTS}, 0 = blurbs only)",
         "params.overlap_hours": "how far before the newest post seen the next search "
         f"starts, plus one day (default {int(DEFAULT_OVERLAP.total_seconds() // 3600)})",

@@ -6,6 +6,7 @@ get ids from their creation time)."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -57,6 +58,12 @@ DEFAULT_MAX_PAGES = 5
 DEFAULT_OVERLAP = timedelta(minutes=15)
 # Followers-only and direct statuses a token can see are left out unless asked for.
 _PRIVATE = frozenset({"private", "direct"})
+# A quote post's content starts with `<p class="quote-inline">RE: <a href="…">…</a></p>`, a
+# fallback link to the quoted post for clients without quotes; docs.joinmastodon.org
+# client/quotes says to remove it when the status has a `quote` (it is redundant, and the
+# link, which names the quoted account, would read as part of what was written).
+_QUOTE_FALLBACK = re.compile(
+    r'<p\b[^>]*\bclass="[^"]*\bquote-inline\b[^"]*"[^>]*>.*?</p>', re.DOTALL | re.IGNORECASE)
 
 
 def hashtag_for(term: str) -> str | None:
@@ -113,6 +120,14 @@ def _is_own(account: Mapping[str, Any], instance_host: str, own_handles: frozens
     return bool(candidates & own_handles)
 
 
+def _content_text(status: Mapping[str, Any]) -> str:
+    """The visible text of a status's HTML `content`, without a quote's fallback link."""
+    content = status.get("content")
+    if isinstance(content, str) and status.get("quote") is not None:
+        content = _QUOTE_FALLBACK.sub("", content)
+    return html_to_text(content)
+
+
 def to_mention(
     status: Mapping[str, Any], *, instance: str, own_handles: frozenset[str] = frozenset()
 ) -> Mention:
@@ -139,7 +154,7 @@ def to_mention(
         or http_url(status.get("url")),
         # The content warning: shown above the text, and often what the post is about.
         title=spoiler or None,
-        text=html_to_text(content.get("content")),
+        text=_content_text(content),
         published_at=parse_time(status.get("created_at")),
         author=Author(
             id=ident(account.get("id")),
@@ -152,7 +167,7 @@ def to_mention(
         # belong to that status's own mention; the same likes are not counted twice).
         engagement=Engagement(
             likes=count(status.get("favourites_count")),
-            reposts=count(status.get("reblogs_count")),
+            reposts=_reposts(status),
             replies=count(status.get("replies_count")),
         ),
         lang=lang_code(content.get("language")),
@@ -162,6 +177,13 @@ def to_mention(
         is_own=_is_own(account, urlsplit(instance).hostname or "", own_handles),
         raw=status,
     )
+
+
+def _reposts(status: Mapping[str, Any]) -> int | None:
+    """Boosts plus accepted quotes (`quotes_count`, Mastodon 4.5+; absent before): a quote
+    shows the post to the quoter's followers, as a boost does (as X and Bluesky count)."""
+    boosts, quotes = count(status.get("reblogs_count")), count(status.get("quotes_count"))
+    return None if boosts is None and quotes is None else (boosts or 0) + (quotes or 0)
 
 
 @dataclass(kw_only=True)

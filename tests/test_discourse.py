@@ -29,6 +29,13 @@ TERMS = {"Acme": "search-acme.json", '"Acme Cloud"': "search-acme-cloud.json",
          "Globex": "search-globex.json"}
 
 
+@pytest.fixture(autouse=True)
+def _no_search_spacing(monkeypatch):
+    """Anonymous searches are spaced a second apart; the tests do not wait (one test
+    checks the spacing itself)."""
+    monkeypatch.setattr(discourse, "ANON_SEARCH_INTERVAL_S", 0.0)
+
+
 def _load(name: str):
     return json.loads((FIXTURES / "discourse" / name).read_text())
 
@@ -368,3 +375,42 @@ def test_refresh_falls_back_to_the_post_sends_the_key_and_a_429_is_typed():
         429, json=_load("rate-limited.json"), headers={"Retry-After": "38"})})
     with limited.client() as client, pytest.raises(RateLimitedError):
         discourse.refresh(client, _spec(), stored)
+
+
+def test_anonymous_searches_are_spaced_and_a_search_429_defers_a_minute(monkeypatch):
+    # Defaults: 2 anonymous searches a second per IP; a third back-to-back one is refused
+    # with 429 {"failed": "FAILED", …} and no Retry-After (SearchController#show).
+    monkeypatch.setattr(discourse, "ANON_SEARCH_INTERVAL_S", 1.0)
+    waits: list[float] = []
+    monkeypatch.setattr(discourse, "_wait", waits.append)
+    with Forum().client() as client:
+        fetch(client, _spec(params={"max_full_posts": 0}), SourceState("forum"))
+    assert len(waits) == 2 and all(0.5 < w <= 1.0 for w in waits)  # between 3 searches
+    waits.clear()
+    with Forum().client() as client:  # with an API key: 30 a minute per user, no spacing
+        fetch(client, _spec(secrets={API_KEY: "k"}, params={"max_full_posts": 0}),
+              SourceState("forum"))
+    assert waits == []
+
+    limited = httpx.Response(429, content=(FIXTURES / "discourse" /
+                                           "search-rate-limited.json").read_bytes())
+    forum = Forum({("/search.json", "Globex", None): limited})
+    before = datetime.now(UTC)
+    with forum.client() as client:
+        result = fetch(client, _spec(params={"max_full_posts": 0}), SourceState("forum"))
+    assert len(result.mentions) == 4 and result.error is None
+    assert result.deferred_until and result.deferred_until >= before + timedelta(seconds=59)
+    assert set(result.state.cursors()) == {"q:Acme", 'q:"Acme Cloud"'}
+
+
+def test_search_pages_stop_at_ten_the_most_discourse_serves():
+    page = _load("search-acme.json")
+    page["grouped_search_result"]["more_full_page_results"] = True
+    forum = Forum({("/search.json", "Acme", None): httpx.Response(200, json=page)})
+    state = SourceState("forum").with_cursors({"q:Acme": {"newest": "2026-11-21T00:00:00Z"}})
+    spec = _spec(queries=("Acme",), params={"max_pages": 12, "max_full_posts": 0})
+    with forum.client() as client:
+        result = fetch(client, spec, state)
+    pages = [r.url.params["page"] for r in forum.requests if r.url.path == "/search.json"]
+    assert pages == [str(n) for n in range(1, 11)] and result.error is None
+    assert discourse.validate(spec) == ["params.max_pages must be an integer ≥ 1 and ≤ 10"]

@@ -354,3 +354,30 @@ def test_refresh_without_a_stored_id_uses_a_local_uri_and_a_rate_limit_is_typed(
     with httpx.Client(transport=httpx.MockTransport(limited)) as client, \
             pytest.raises(RateLimitedError):
         refresh(client, _spec(url="https://mastodon.example"), stored)
+
+
+def test_a_quote_post_loses_its_fallback_link_and_quotes_count_as_reposts():
+    quote, quoted = _load("tag-acme-quote.json")
+    mention = to_mention(quote, instance=BASE)
+    # docs client/quotes: remove the `quote-inline` fallback when the status has a `quote`.
+    assert mention.text == "An hour, they said. Still read-only at 09:40. #acme"
+    assert mention.engagement.reposts == 1  # 1 boost, 0 quotes
+    original = to_mention(quoted, instance=BASE)
+    assert (original.engagement.likes, original.engagement.reposts) == (30, 12 + 4)
+    # Without a resolved `quote` the fallback is the only link to what was quoted: kept.
+    unresolved = to_mention(dict(quote, quote=None), instance=BASE)
+    assert unresolved.text.startswith(f"RE: https://mastodon.example/@acme/{quoted['id']}\n")
+    # Before 4.5 there is no quotes_count: reposts are the boosts alone.
+    older = {k: v for k, v in quoted.items() if k != "quotes_count"}
+    assert to_mention(older, instance=BASE).engagement.reposts == 12
+
+
+def test_a_quote_post_in_a_timeline_becomes_one_mention_each():
+    api = Api({_route("/api/v1/timelines/tag/acme"): httpx.Response(
+        200, json=_load("tag-acme-quote.json"))})
+    with api.client() as client:
+        result = fetch(client, _spec(params={"hashtags": ["acme"]}), SourceState("fedi"))
+    by_handle = {m.author.handle: m for m in result.mentions}
+    assert set(by_handle) == {"@ivo", "@acme"}
+    assert by_handle["@acme"].is_own and not by_handle["@ivo"].is_own
+    assert "RE:" not in by_handle["@ivo"].text
