@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sentiment.prefilter import WORD as _WORD
 from sentiment.prefilter import triggers
+from sentiment.words import straight_apostrophes
 
 __all__ = ["CUES", "Cue", "CueHit", "extract", "hits"]
 
@@ -299,7 +300,7 @@ _LOG_51 = math.log1p(50)
 def hits(text: str, compound: float | None) -> list[tuple[str, float, str]]:
     """extract() as (name, value, evidence) tuples, for the complaint model's hot path."""
     found = []
-    lower = text.lower()
+    lower = straight_apostrophes(text.lower())
     candidates = _candidates(text, lower)
     while candidates:  # the candidates' bits, lowest (first in CUES) first
         bit = candidates & -candidates

@@ -8,7 +8,7 @@ from collections import Counter
 from functools import cache
 from typing import Any
 
-from sentiment.words import word_set
+from sentiment.words import straight_apostrophes, word_set
 
 __all__ = ["MIN_CONFIDENCE", "detect_language"]
 
@@ -27,7 +27,16 @@ _ENGLISH_MARKERS = frozenset(
     "but be at can just so why what when still again they we our will would there their "
     "been were from by an or if about out up do did does get got how all any no now "
     "please thanks thank today yesterday week hours very really never always".split()
+    # Contractions are English alone, and short complaints are full of them ("won't load,
+    # doesn't work" has no other marker, and the classifier calls it Dutch).
+    + "don't doesn't didn't can't won't isn't aren't wasn't weren't haven't hasn't hadn't "
+    "couldn't wouldn't shouldn't i'm i've i'll i'd it's that's what's there's you're we're "
+    "they're".split()
 )
+# Typographic punctuation (curly quotes, dashes, ellipses, no-break spaces), symbols and
+# emoji say nothing of a text's language: text that is ASCII but for them is tested for the
+# English markers too (an English tweet with an emoji is no less English).
+_SYMBOLS = re.compile("[\u00a0\u2000-\u206f\u2190-\u2bff\ufe00-\ufe0f\U0001f000-\U0001faff]+")
 # The classifier's cost grows with length; the first 300 characters tell the language.
 _MAX_CLASSIFIED_CHARS = 300
 # _classify's probabilities are within 2e-4 of the library's (the largest difference seen
@@ -80,13 +89,19 @@ def _classify(text: str) -> tuple[str, float]:
     return model.nb_classes[best], probability
 
 
+def _without_symbols(text: str) -> str:
+    """`text` without what says nothing of its language, apostrophes straightened."""
+    return text if text.isascii() else _SYMBOLS.sub(" ", straight_apostrophes(text))
+
+
 def detect_language(text: str, hint: str | None = None) -> str | None:
     """ISO 639-1 code, or None when neither the source nor the text says confidently."""
     if hint and hint.strip().lower() not in _UNDETERMINED:
         return hint.strip().lower().replace("_", "-").split("-")[0]
-    if text.isascii() and len(word_set(text) & _ENGLISH_MARKERS) >= 2:
+    plain = _without_symbols(text)
+    if plain.isascii() and len(word_set(plain) & _ENGLISH_MARKERS) >= 2:
         return "en"
-    cleaned = _NOISE.sub(" ", text).strip()
+    cleaned = _NOISE.sub(" ", plain).strip()
     if len(cleaned) < 12:
         return None
     lang, confidence = _classify(cleaned[:_MAX_CLASSIFIED_CHARS])

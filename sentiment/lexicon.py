@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from sentiment.words import APOSTROPHES, word_set
+from sentiment.words import straight_apostrophes, word_set
 
 __all__ = ["LEXICON_VERSION", "CustomerLexicon", "load_lexicon"]
 
@@ -103,13 +103,15 @@ def _rewriter(replacements: dict[str, str]) -> Callable[[str], str]:
         return f" {token.upper() if found.isupper() else token} "
 
     def rewrite(text: str) -> str:
+        # Straightened whether or not a phrase matches: VADER's negations are spelt with "'".
+        text = straight_apostrophes(text)
         firsts = frozenset(word_set(text).intersection(by_first))
         if text.isascii():
             return rewrite_ascii(text, firsts) if firsts else text
         with_emoji = any(e in text for e in emoji)
         if not firsts and not with_emoji:
             return text
-        return pattern_for(firsts, with_emoji).sub(replace, text.translate(APOSTROPHES))
+        return pattern_for(firsts, with_emoji).sub(replace, text)
 
     return rewrite
 

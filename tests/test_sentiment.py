@@ -98,6 +98,31 @@ def test_non_english_gets_unknown_sentiment():
     assert detect_language("anything", hint="fr") == "fr"
 
 
+@pytest.mark.parametrize("apostrophe", ["\u2019", "\u2018", "\u02bc", "\u00b4"])
+def test_any_apostrophe_reads_as_one(apostrophe):
+    """Phones type "don't" with a curly apostrophe: the negation, the cues and the language
+    must read it as the straight one (it flipped "I don't like it" to positive)."""
+    from sentiment.complaint import score_complaint
+    from sentiment.language import detect_language
+
+    for straight in ["I don't like it at all", "@acme I can't log in again, 3rd time today",
+                     "it isn't working and I've waited 2 hours", "won't load, doesn't work"]:
+        typed = straight.replace("'", apostrophe)
+        assert score(typed) == score(straight)
+        assert score_complaint(typed, score(typed).compound) == score_complaint(
+            straight, score(straight).compound)
+        assert detect_language(typed) == detect_language(straight) == "en"
+    assert score("I don\u2019t like it").label == "negative"
+
+
+def test_emoji_and_typographic_punctuation_do_not_hide_english():
+    from sentiment.language import detect_language
+
+    assert detect_language("Love it \U0001f44d\U0001f3fd \u2013 really the best\u2026") == "en"
+    assert detect_language("Why is my order still not here? \U0001f621\U0001f621") == "en"
+    assert detect_language("Mi pedido no ha llegado todavía y nadie responde \U0001f621") == "es"
+
+
 def _cue_texts(count: int, seed: int) -> list[str]:
     """Texts built from what the cue regexes match, with the boundaries, case and spacing
     varied, and words and punctuation around: a prefilter that wrongly skipped a cue shows."""
@@ -127,9 +152,10 @@ def _cue_texts(count: int, seed: int) -> list[str]:
 
 def test_cue_prefilter_skips_only_regexes_that_cannot_match():
     from sentiment.cues import CUES, CueHit, extract
+    from sentiment.words import straight_apostrophes
 
     def every_regex(text: str) -> list[CueHit]:  # extract() without the prefilter
-        lower = text.lower()
+        lower = straight_apostrophes(text.lower())
         return [CueHit(cue.name, 1.0, " ".join(match.group(0).split())) for cue in CUES
                 if cue.pattern is not None
                 and (match := cue.pattern.search(text if cue.on_original else lower))]
