@@ -37,6 +37,15 @@ def test_accents_are_folded_both_ways():
     assert names("CAFÉ NOËL again") == ["Café Noël"]
 
 
+@pytest.mark.parametrize("apostrophe", ["'", "\u2019", "\u2018", "\u02bc", "\u00b4"])
+def test_a_term_with_an_apostrophe_matches_however_it_is_typed(apostrophe):
+    matcher = BrandMatcher([BrandConfig(name="McDonald's", terms=["McDonald's"])])
+    assert [m.brand for m in matcher.match(f"McDonald{apostrophe}s fries were cold")] == [
+        "McDonald's"]
+    curly = BrandMatcher([BrandConfig(name="Domino's", terms=["Domino\u2019s"])])
+    assert [m.brand for m in curly.match("domino's pizza never arrived")] == ["Domino's"]
+
+
 def test_exclusions_win_over_terms():
     assert names("He reached the acme of skill") == []
     assert names("Acme rockets reached the ACME OF SKILL") == []

@@ -11,13 +11,15 @@ from functools import lru_cache
 
 from connectors.base import Author
 from earful.settings import BrandConfig
+from sentiment.words import straight_apostrophes
 
 __all__ = ["BrandMatch", "BrandMatcher", "fold", "normalize_handle"]
 
 
 def fold(text: str) -> str:
-    """Lower-case with accents removed, so 'Café Noël' and 'cafe noel' compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Lower-case with accents removed, so 'Café Noël' and 'cafe noel' compare equal, and
+    every apostrophe straight, so "McDonald's" typed with a curly one (as phones do) matches."""
+    decomposed = unicodedata.normalize("NFKD", straight_apostrophes(text))
     if decomposed.isascii():
         return decomposed.lower()
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
