@@ -31,15 +31,19 @@ def add_business_time(start: datetime, duration: timedelta, hours: BusinessHours
     cursor = start.astimezone(zone)
     left = duration
     for _ in range(_MAX_DAYS):
+        # Opening and closing are wall-clock times of the day; what lies between them is
+        # counted in UTC, since Python's arithmetic on datetimes of one zone is wall-clock
+        # arithmetic and a DST change inside the hours would add or lose an hour.
         day_open = cursor.replace(hour=hours.start.hour, minute=hours.start.minute,
-                                  second=0, microsecond=0)
+                                  second=0, microsecond=0, fold=0).astimezone(UTC)
         day_close = cursor.replace(hour=hours.end.hour, minute=hours.end.minute,
-                                   second=0, microsecond=0)
-        if _is_working_day(cursor, hours) and cursor < day_close:
-            begin = max(cursor, day_open)
+                                   second=0, microsecond=0, fold=0).astimezone(UTC)
+        at = cursor.astimezone(UTC)
+        if _is_working_day(cursor, hours) and at < day_close:
+            begin = max(at, day_open)
             available = day_close - begin
             if left <= available:
-                return (begin + left).astimezone(UTC)
+                return begin + left
             left -= available
         # Next calendar day at midnight local time (re-localised: DST changes the offset).
         next_day = (cursor.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)

@@ -242,6 +242,8 @@ def apply_action(
             "occurred_at": now, "actor": actor, "action": name,
             "detail": json.dumps(detail, default=str, ensure_ascii=False),
         })
+        if action == "reopen":
+            con.execute(load_query("desk_reopen_links"), {"id": ticket_id})
         if action == "resolve" and state.new.get("rescue_until") is not None:
             # The author may already have spoken again (mentions stored before the resolve
             # was recorded, or a resolve dated in the past).

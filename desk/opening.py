@@ -20,8 +20,13 @@ from triage.tickets import TicketDecision, decide_tickets, ticket_id
 __all__ = ["decide", "thank_decisions"]
 
 
+def _reach(item: ScoredMention) -> int:
+    # The risk rule's reach (triage/tickets.py): expected, or projected when that is more.
+    return max(item.reach.expected, item.reach.projected)
+
+
 def _vip_for(desk: DeskConfig, item: ScoredMention, brand: str) -> VipConfig | None:
-    return match_vip(desk, item.mention, max(item.reach.expected, item.reach.projected), brand)
+    return match_vip(desk, item.mention, _reach(item), brand)
 
 
 def thank_decisions(scored: Iterable[ScoredMention], desk: DeskConfig, now: datetime
@@ -91,9 +96,16 @@ def decide(scored: list[ScoredMention], settings: Settings, now: datetime
         scored, settings.thresholds, settings.sla, now,
         open_anyway=(lambda item: item.mention.id in vip_ids) if vip_ids else None,
     )
+    by_id = {item.mention.id: item for item in scored}
+    if vip_ids:
+        # The exemption is per brand: an entry limited to Acme must not open a Globex ticket
+        # for a mention naming both that is under the reach bar.
+        bar = settings.thresholds.reach
+        risky = [d for d in risky if d.mention_id not in vip_ids
+                 or _reach(by_id[d.mention_id]) >= bar
+                 or _vip_for(desk, by_id[d.mention_id], d.brand) is not None]
     taken = {d.mention_id for d in risky}
     thanks = thank_decisions([s for s in scored if s.mention.id not in taken], desk, now)
-    by_id = {item.mention.id: item for item in scored}
     return [_finish(d, _vip_for(desk, by_id[d.mention_id], d.brand) if vip_ids else None,
                     settings)
             for d in (*risky, *thanks)]

@@ -99,7 +99,10 @@ def _rescue(ticket: dict[str, Any], thread: list[dict[str, Any]]) -> dict[str, A
         "sentiment_after": ticket["sentiment_after"],
         "rescued": ticket["rescued"],
         "recovered_at": ticket["recovered_at"],
-        "followups": sum(1 for m in thread if m["relation"] == "rescue"),
+        # a ticket reopened and resolved again keeps earlier follow-ups that opened tickets
+        # of their own: only what came after this resolution counts
+        "followups": sum(1 for m in thread if m["relation"] == "rescue"
+                         and m["published_at"] > ticket["resolved_at"]),
     }
 
 

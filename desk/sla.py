@@ -66,7 +66,9 @@ def _plan(row: dict[str, Any], settings: Any, now: datetime) -> Escalation:
                  or row["escalated_at"] + escalation.interval <= now
                  # a deadline missed after the last escalation: a new breach escalates now
                  or row["escalated_at"] < row["active_due_at"])
-    level = min(level_from + 1, top) if due_again else level_from
+    # A path shortened in the config since the ticket climbed it: the ticket is at its top.
+    current = min(level_from, top)
+    level = min(current + 1, top) if due_again else current
     moved = level > level_from
     priority = str(row["priority"])
     raised = next_priority(priority) if moved and escalation.raise_priority else priority

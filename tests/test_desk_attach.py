@@ -8,7 +8,9 @@ from datetime import timedelta
 
 from desk_support import NOW, PRAISE, desk_settings, mention, write
 
+from desk.lifecycle import apply_action
 from desk.queries import queue, ticket_detail
+from earful.settings import settings_from_dict
 from sql.store import Store
 
 
@@ -126,3 +128,81 @@ def test_vip_authors_open_whatever_their_reach_with_a_tighter_sla_and_an_owner(t
     # P2's 4 h first-response SLA, halved
     assert press["first_response_due_at"] == NOW + timedelta(hours=2)
     assert press["resolution_due_at"] == NOW + timedelta(hours=12)
+
+
+def test_one_batch_thanks_an_author_once_per_cooldown(tmp_path):
+    # A backfill or a slow poll can bring the same author's praise days apart in one batch:
+    # past the attach window, yet within the cooldown, so one thank-you, not two.
+    settings = desk_settings()
+    store = Store(tmp_path / "h.duckdb")
+    carl = {"handle": "@carl", "name": "Carl", "followers": 300_000}
+    five_days = NOW + timedelta(days=5)
+    batch = [mention("p1", PRAISE, **carl), mention("p2", PRAISE, at=five_days, **carl)]
+    for _ in range(2):
+        assert write(store, settings, batch, five_days).new_tickets in (1, 0)
+        assert state(store)["tickets"] == 1
+
+
+def test_a_vip_entry_for_one_brand_lifts_the_reach_bar_for_that_brand_only(tmp_path):
+    settings = settings_from_dict({
+        "brands": [{"name": "Acme", "terms": ["Acme"]}, {"name": "Globex", "terms": ["Globex"]}],
+        "desk": {"vips": [{"name": "key", "handles": ["@bigco"], "brands": ["Acme"]}]}})
+    store = Store(tmp_path / "i.duckdb")
+    text = "@acme and @globex still waiting for my refund, 3 days and nothing. Terrible service!"
+    write(store, settings, [mention("v1", text, handle="@bigco", name="BigCo", followers=100)])
+    assert [(r["brand"], r["vip"]) for r in queue(store, settings, now=NOW)] == [("Acme", True)]
+
+
+def test_a_calm_reply_that_turns_risky_never_joins_a_thank_you(tmp_path):
+    settings = desk_settings()
+    store = Store(tmp_path / "j.duckdb")
+    write(store, settings, [mention("p1", PRAISE, handle="@carl", name="Carl",
+                                    followers=300_000)])
+    later = NOW + timedelta(hours=1)
+    reply = {"handle": "@bob", "name": "Bob", "thread": "p1", "parent": "p1", "at": later}
+    # small reach: linked to the thank-you as context, no ticket
+    assert write(store, settings, [mention("b1", followers=100, **reply)], later).new_tickets == 0
+    # polled again once Bob's audience has grown: a complaint of its own, not the thank-you's
+    for _ in range(2):
+        write(store, settings, [mention("b1", followers=200_000, **reply)], later)
+    rows = {r["kind"]: r for r in queue(store, settings, now=later)}
+    assert rows["thank"]["priority"] == "P4" and rows["complaint"]["author_handle"] == "@bob"
+
+
+def test_a_calm_reply_that_turns_risky_after_the_ticket_closed_opens_one(tmp_path):
+    settings = desk_settings()
+    store = Store(tmp_path / "k.duckdb")
+    write(store, settings, [mention("1")])
+    (row,) = queue(store, settings, now=NOW)
+    later = NOW + timedelta(hours=1)
+    reply = {"handle": "@bob", "name": "Bob", "thread": "1", "parent": "1", "at": later}
+    write(store, settings, [mention("b1", followers=100, **reply)], later)
+    apply_action(store, settings, row["ticket_id"], "resolve", actor="li",
+                 root_cause="billing", now=later)
+    viral = later + timedelta(hours=3)
+    assert write(store, settings, [mention("b1", followers=500_000, **reply)],
+                 viral).new_tickets == 1
+    # while one attached as a ticket-worthy mention stays with its ticket once it closes
+    apply_action(store, settings, row["ticket_id"], "reopen", actor="li", now=viral)
+    write(store, settings, [mention("3", at=viral)], viral)
+    apply_action(store, settings, row["ticket_id"], "resolve", actor="li",
+                 root_cause="billing", now=viral)
+    assert write(store, settings, [mention("3", at=viral)], viral).new_tickets == 0
+
+
+def test_a_reply_to_a_mention_joining_the_ticket_in_the_same_batch_joins_too(tmp_path):
+    settings = desk_settings()
+    store = Store(tmp_path / "l.duckdb")
+    write(store, settings, [mention("1")])
+    later = NOW + timedelta(hours=2)
+    batch = [mention("2", "@acme day 4, still waiting for the refund. Useless service!",
+                     thread="2", at=later),
+             mention("3", "@acme same here, still waiting for my refund, terrible!",
+                     handle="@bob", name="Bob", thread="2", parent="2",
+                     at=later + timedelta(minutes=5))]
+    for _ in range(2):
+        assert write(store, settings, batch, later).new_tickets == 0
+    (row,) = queue(store, settings, now=later)
+    assert row["attached"] == 2
+    actions = [e["action"] for e in ticket_detail(store, settings, row["ticket_id"])["events"]]
+    assert actions.count("mention_attached") == 2

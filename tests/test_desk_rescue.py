@@ -113,3 +113,53 @@ def test_hourly_rescue_check_links_follow_ups_stored_by_another_run(tmp_path):
     assert check_rescues(store, settings, now=later) == summary
     events = [e["action"] for e in ticket_detail(store, settings, happy)["events"]]
     assert events.count("rescued") == 1
+
+
+def test_a_reopened_ticket_resolved_again_weighs_only_what_follows_the_new_resolution(
+        tmp_path):
+    settings = desk_settings()
+    store = Store(tmp_path / "o.duckdb")
+    write(store, settings, [mention("c")])
+    (row,) = queue(store, settings, now=NOW)
+    tid = row["ticket_id"]
+    apply_action(store, settings, tid, "resolve", actor="li", root_cause="billing",
+                 now=NOW + timedelta(hours=1))
+    day = NOW + timedelta(days=1)
+    write(store, settings, [mention("f", THANKS, at=day)], day)
+    assert ticket_detail(store, settings, tid)["rescue"]["rescued"] is True
+    apply_action(store, settings, tid, "reopen", actor="li", now=day + timedelta(hours=1))
+    apply_action(store, settings, tid, "resolve", actor="li", root_cause="billing",
+                 now=day + timedelta(hours=2))
+    # the kind words came before this resolution: the customer has not spoken since
+    detail = ticket_detail(store, settings, tid)
+    assert detail["rescue"]["rescued"] is None and detail["rescue"]["followups"] == 0
+    assert {m["relation"] for m in detail["thread"]} == {"author"}
+    check_rescues(store, settings, now=day + timedelta(hours=3))
+    assert ticket_detail(store, settings, tid)["rescue"]["rescued"] is None
+    later = day + timedelta(days=1)
+    write(store, settings, [mention("g", STILL_ANGRY, at=later)], later)
+    rescue = ticket_detail(store, settings, tid)["rescue"]
+    assert rescue["rescued"] is False and rescue["followups"] == 1
+
+
+def test_a_follow_up_with_a_ticket_of_its_own_stays_out_of_the_reopened_ticket(tmp_path):
+    settings = desk_settings()
+    store = Store(tmp_path / "p.duckdb")
+    write(store, settings, [mention("c")])
+    (row,) = queue(store, settings, now=NOW)
+    tid = row["ticket_id"]
+    apply_action(store, settings, tid, "resolve", actor="li", root_cause="billing",
+                 now=NOW + timedelta(hours=1))
+    day = NOW + timedelta(days=3)  # past the attach window: a ticket of its own
+    assert write(store, settings, [mention("a", STILL_ANGRY, at=day)], day).new_tickets == 1
+    apply_action(store, settings, tid, "reopen", actor="li", now=day)
+    # a reply in the new ticket's thread belongs to the new ticket, not the reopened one
+    reply = day + timedelta(hours=2)
+    write(store, settings, [mention("r", STILL_ANGRY, handle="@bob", name="Bob",
+                                    parent="a", thread="a", at=reply)], reply)
+    attached = {r["ticket_id"]: r["attached"] for r in queue(store, settings, now=reply)}
+    assert attached.pop(tid) == 0 and list(attached.values()) == [1]
+    apply_action(store, settings, tid, "resolve", actor="li", root_cause="billing",
+                 now=reply)
+    rescue = ticket_detail(store, settings, tid)["rescue"]
+    assert rescue["rescued"] is None and rescue["followups"] == 0

@@ -118,3 +118,28 @@ def test_sla_figures(tmp_path):
     assert figures["first_response_within_sla"] == 0.333
     assert figures["open"] == 3 and figures["open_breaches"] == 1
     assert figures["by_priority"]["P2"]["tickets"] == 3
+
+
+def test_business_hours_count_real_time_across_a_dst_change_inside_the_hours():
+    # A team working Sundays from midnight: New York springs forward on 8 Mar 2026 at 02:00
+    # and falls back on 1 Nov 2026; two hours of work are two hours of real time.
+    hours = BusinessHours(timezone="America/New_York", days=["sun"], start="00:00",
+                          end="12:00")
+    assert add_business_time(utc(2026, 3, 8, 6), timedelta(hours=2), hours) == \
+        utc(2026, 3, 8, 8)  # 01:00 EST + 2 h = 04:00 EDT
+    # the fall-back Sunday's 00:00-12:00 holds 13 hours: 12 of them end at 11:00 EST
+    assert add_business_time(utc(2026, 11, 1, 4), timedelta(hours=12), hours) == \
+        utc(2026, 11, 1, 16)
+
+
+def test_a_shortened_escalation_path_leaves_a_ticket_at_its_new_top(tmp_path):
+    settings = desk_settings()
+    store = Store(tmp_path / "short.duckdb")
+    write(store, settings, [mention("1")])
+    escalate_due(store, settings, NOW + timedelta(hours=5))
+    escalate_due(store, settings, NOW + timedelta(hours=8))
+    assert queue(store, settings, now=NOW)[0]["escalation_level"] == 2  # comms
+    short = desk_settings(escalation={"path": [{"name": "agent"}, {"name": "lead"}]})
+    for hours in (9, 12):  # within the interval, and past it
+        (top,) = escalate_due(store, short, NOW + timedelta(hours=hours))
+        assert (top.level_name, top.escalated) == ("lead", False)

@@ -1,7 +1,10 @@
 -- After the batch's tickets are written (desk_plan_tickets, insert_tickets): link the
 -- mention that opened a ticket ('origin'), and the decisions attached to an open ticket
--- ('thread' / 'author', each logged as a 'mention_attached' event). Only for a batch with
--- ticket decisions; desk_link_context runs for every batch.
+-- ('thread' / 'author', each logged as a 'mention_attached' event, also when the mention was
+-- linked before as context: it is logged once it would have opened a ticket, and the event
+-- is what keeps it attached once the ticket closes, desk_plan_tickets). Its id names the
+-- ticket and mention, so a rerun logs nothing twice. Only for a batch with ticket
+-- decisions; desk_link_context runs for every batch.
 CREATE OR REPLACE TEMP TABLE desk_links AS
 SELECT target_id AS ticket_id, mention_id, relation, opened_at AS linked_at, action, priority,
        reason
@@ -15,7 +18,6 @@ SELECT DISTINCT ON (l.ticket_id, l.mention_id)
        json_object('mention_id', l.mention_id, 'relation', l.relation, 'priority', l.priority,
                    'reason', l.reason)
 FROM desk_links l
-ANTI JOIN ticket_mentions tm ON tm.ticket_id = l.ticket_id AND tm.mention_id = l.mention_id
 WHERE l.action = 'attach'
 ON CONFLICT DO NOTHING;
 

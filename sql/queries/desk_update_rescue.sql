@@ -16,7 +16,8 @@ FROM (
     JOIN tickets t ON t.id = tm.ticket_id
     JOIN mentions m ON m.id = tm.mention_id
     LEFT JOIN mention_scores s ON s.mention_id = m.id
-    WHERE tm.relation = 'rescue' AND t.status = 'resolved'
+    -- only what was said after this resolution (rows linked before a reopen are not)
+    WHERE tm.relation = 'rescue' AND t.status = 'resolved' AND m.published_at > t.resolved_at
     GROUP BY tm.ticket_id
 ) f
 WHERE f.ticket_id = tickets.id
