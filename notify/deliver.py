@@ -19,6 +19,7 @@ How a send interrupted by a crash (or a lost answer) is resolved, per receiver:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import defaultdict
@@ -55,8 +56,15 @@ class DeliverySummary:
 
 
 def backoff(config: Any, attempts: int) -> timedelta:
-    """The wait after the `attempts`-th failure: retry_backoff, doubled each time, capped."""
-    return min(config.retry_backoff * 2 ** max(attempts - 1, 0), config.max_backoff)
+    """The wait after the `attempts`-th failure: retry_backoff, doubled each time, capped.
+    Doubled step by step, stopping at the cap: retry_backoff * 2**(attempts - 1) overflows
+    timedelta from about the 42nd attempt, and max_attempts may be up to 50."""
+    wait = config.retry_backoff
+    for _ in range(max(attempts - 1, 0)):
+        if wait >= config.max_backoff:
+            break
+        wait *= 2
+    return min(wait, config.max_backoff)
 
 
 def hour_start(now: datetime) -> datetime:
@@ -161,22 +169,35 @@ class _Run:
                 self.known_absent.add(row["id"])
 
     def roll_digests(self) -> None:
-        groups: dict[tuple[str, datetime], list[dict[str, Any]]] = defaultdict(list)
-        for row in self.store.query("notify_held_closed", {"hour": hour_start(self.now)}):
-            groups[(row["channel"], row["held_hour"])].append(row)
-        digests, carried = [], []
-        for (channel, hour), rows in groups.items():
-            ctx = self.context(channel)
-            if ctx is None:
-                continue
-            note = digest_notification(channel, hour.astimezone(UTC), rows, self.now)
-            digest = outbox_row(channel, ctx.channel.sink, "digest",
-                                f"{channel}@{hour.astimezone(UTC).isoformat()}", note, self.now)
-            digests.append(digest)
-            carried.append((digest["id"], [r["id"] for r in rows]))
-        if not digests:
-            return
+        """One digest per channel and finished hour for the rows its budget held. Read and
+        written in one transaction, so no other run holds or carries rows in between. The
+        digest's key names the rows it carries: rows an overlapping run held late for an
+        hour whose digest already went out get a digest of their own (with the hour's key
+        alone, the insert was skipped and they were marked carried by one that never listed
+        them, so nobody heard of them)."""
         with self.store.transaction() as con:
+            cursor = con.execute(load_query("notify_held_closed"),
+                                 {"hour": hour_start(self.now)})
+            columns = [d[0] for d in cursor.description]
+            groups: dict[tuple[str, datetime], list[dict[str, Any]]] = defaultdict(list)
+            for values in cursor.fetchall():
+                row = dict(zip(columns, values, strict=True))
+                groups[(row["channel"], row["held_hour"])].append(row)
+            digests, carried = [], []
+            for (channel, hour), rows in groups.items():
+                ctx = self.context(channel)
+                if ctx is None:
+                    continue
+                ids = sorted(r["id"] for r in rows)
+                rows_key = hashlib.sha256("\x1f".join(ids).encode()).hexdigest()[:12]
+                utc_hour = hour.astimezone(UTC)
+                note = digest_notification(channel, utc_hour, rows, self.now)
+                digests.append(outbox_row(channel, ctx.channel.sink, "digest",
+                                          f"{channel}@{utc_hour.isoformat()}/{rows_key}", note,
+                                          self.now))
+                carried.append((digests[-1]["id"], ids))
+            if not digests:
+                return
             con.register("batch_outbox", outbox_rows_table(digests))
             try:
                 con.execute(load_query("notify_insert_outbox"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
@@ -101,7 +101,10 @@ class Notification:
 def _iso(value: object) -> str | None:
     if value is None:
         return None
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+    if not isinstance(value, datetime):
+        return str(value)
+    # DuckDB returns TIMESTAMPTZ in the machine's zone; receivers are promised UTC.
+    return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
 
 
 def _detail(value: object) -> dict[str, Any]:
@@ -213,7 +216,10 @@ def from_alert(row: dict[str, Any]) -> Notification:
 def digest_notification(channel: str, hour: datetime, held: list[dict[str, Any]],
                         occurred_at: datetime) -> Notification:
     """One message for the notifications a channel's budget held back during `hour`."""
-    ordered = sorted(held, key=lambda r: (r.get("priority") or "P9", str(r.get("created_at"))))
+    # Most urgent first, as deliveries go (notify_due.sql): alerts rank with P2, not after
+    # every ticket, or a spike would fall out of the listed 20 behind P4 complaints.
+    ordered = sorted(held, key=lambda r: (not r.get("vip"), r.get("priority") or "P2",
+                                          str(r.get("created_at")), r["id"]))
     items = [{"title": r["title"], "kind": r["kind"], "brand": r.get("brand"),
               "priority": r.get("priority"), "ticket_id": r.get("ticket_id"),
               "link": Notification.from_row(r).link} for r in ordered[:DIGEST_ITEMS]]

@@ -20,16 +20,24 @@ MIN_SECRET_LENGTH = 6
 class Scrubber:
     def __init__(self, secrets: Iterable[str]):
         variants: set[str] = set()
-        for value in secrets:
-            if not value or len(value) < MIN_SECRET_LENGTH:
-                continue
-            variants |= {value, quote(value, safe=""), quote(value, safe="/:")}
-            parts = urlsplit(value) if "://" in value else None
-            if parts and len(parts.path) >= MIN_SECRET_LENGTH:
-                # A URL-valued secret (a webhook URL): its path alone is secret too.
-                variants.add(parts.path)
+        for raw in secrets:
+            raw = raw or ""
+            # The stripped value too: sinks strip URLs and tokens, and a library printing a
+            # value's repr escapes its trailing newline, so the raw value no longer matches.
+            for value in {raw, raw.strip()}:
+                if len(value) >= MIN_SECRET_LENGTH:
+                    variants |= self._variants_of(value)
         # Longest first, so a URL is replaced whole before its path is.
         self._variants = sorted(variants, key=len, reverse=True)
+
+    @staticmethod
+    def _variants_of(value: str) -> set[str]:
+        variants = {value, quote(value, safe=""), quote(value, safe="/:")}
+        parts = urlsplit(value) if "://" in value else None
+        if parts and len(parts.path) >= MIN_SECRET_LENGTH:
+            # A URL-valued secret (a webhook URL): its path alone is secret too.
+            variants.add(parts.path)
+        return variants
 
     def __call__(self, text: object) -> str:
         out = str(text)
@@ -52,8 +60,11 @@ class _ScrubFilter(logging.Filter):
 
 
 # httpx logs each request with its URL on "httpx"; connectors.http logs retries (none here:
-# the outbox calls it with retries=0) on "earful.http".
-_LOGGERS = ("httpx", "earful.http")
+# the outbox calls it with retries=0) on "earful.http"; httpcore's DEBUG traces repr their
+# exceptions, and h11's "Illegal header value" quotes an Authorization header whole. A
+# logger's filter does not see its children's records, so each httpcore logger is named.
+_LOGGERS = ("httpx", "earful.http", "httpcore.connection", "httpcore.http11",
+            "httpcore.http2", "httpcore.proxy", "httpcore.socks")
 
 
 @contextmanager

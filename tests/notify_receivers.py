@@ -10,7 +10,8 @@ documents and answering the way the vendor does:
 - Zendesk "Create Ticket" / "List Tickets" (`external_id` filter): basic auth
   `{email}/token:{token}`, `{"ticket": {...}}`, Idempotency-Key (a repeated key returns the
   same ticket with `x-idempotency-lookup: hit`).
-- SMTP (aiosmtpd) with optional AUTH.
+- SMTP (aiosmtpd) with optional AUTH, keeping the raw DATA bytes and MAIL FROM parameters,
+  and optionally refusing every recipient (greylisting).
 
 A receiver refuses a malformed request with 400/422 and records why in `problems`, so a
 test that sends the wrong shape fails on that. `on_delivery` runs when a well-formed
@@ -334,21 +335,35 @@ class SmtpReceiver:
     messages: list[Any] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
+    # What went over the wire: the DATA bytes and the MAIL FROM parameters (BODY=8BITMIME...).
+    raw: list[bytes] = field(default_factory=list)
+    mail_options: list[list[str]] = field(default_factory=list)
     on_delivery: Callable[[str], None] | None = None
     port: int = 0
 
 
 @contextmanager
-def smtp_receiver(require_auth: bool = False) -> Iterator[SmtpReceiver]:
+def smtp_receiver(require_auth: bool = False,
+                  rcpt_reply: str | None = None) -> Iterator[SmtpReceiver]:
+    """`rcpt_reply`: refuse every RCPT TO with this reply (a greylisting "450 ...")."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     box = SmtpReceiver(port=free_port())
 
     class Handler:
+        async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                              rcpt_options: list[str]) -> str:
+            if rcpt_reply:
+                return rcpt_reply
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            message = message_from_bytes(envelope.original_content or envelope.content,
-                                         policy=policy.default)
+            data = envelope.original_content or envelope.content
+            box.raw.append(data)
+            box.mail_options.append(list(envelope.mail_options))
+            message = message_from_bytes(data, policy=policy.default)
             box.messages.append(message)
             box.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             if box.on_delivery is not None:

@@ -278,3 +278,73 @@ def test_disabled_or_unrouted_notifications_do_nothing(tmp_path, rx, client):
     open_tickets(store, 1)
     assert cycle(store, settings, client, NOW)["sent"] == 0
     assert store.count("outbox") == 0 and rx.hits == []
+
+
+def test_rows_held_after_their_hour_was_digested_get_a_digest_of_their_own(tmp_path, rx, client):
+    # Runs overlap (the hourly follow-up starts on the hour, a listen run took its `now` just
+    # before): the late run holds rows for an hour whose digest already went out. They were
+    # marked 'digested' into that old digest and never sent to anyone.
+    channels = {"care-slack": channels_config(rx.base_url, max_per_hour=1)["care-slack"]}
+    settings = settings_for(make_settings_dict(tmp_path, channels))
+    store = Store(settings.db_path)
+    open_tickets(store, 3)
+    cycle(store, settings, client, NOW)  # 1 sent, 2 held in the 12:00 hour
+    next_hour = hour_start(NOW) + timedelta(hours=1)
+    notify.deliver_pending(store, settings, client, next_hour)  # the 12:00 digest goes out
+    late = next_hour - timedelta(seconds=1)
+    open_tickets(store, 2, start=10, at=late)
+    assert cycle(store, settings, client, late)["held"] == 2  # held in the 12:00 hour too
+    summary = notify.deliver_pending(store, settings, client, next_hour + timedelta(minutes=5))
+    assert summary["digests"] == 1 and summary["sent"] == 1
+    assert rx.problems == []
+    digests = [h.json()["text"] for h in rx.deliveries("slack")][1:]
+    assert ["2 more notifications" in d and "12:00–13:00" in d for d in digests] == [True, True]
+    rows = outbox(store)
+    digest_ids = {r["id"] for r in rows if r["kind"] == "digest" and r["status"] == "sent"}
+    carried = [r for r in rows if r["status"] == "digested"]
+    assert len(carried) == 4 and {r["digest_id"] for r in carried} == digest_ids
+
+
+def test_a_digest_lists_alerts_with_p2_not_after_every_ticket():
+    from notify.messages import DIGEST_ITEMS, Notification, digest_notification
+
+    held = []
+    for n, (kind, priority) in enumerate([("opened", "P4")] * 25 + [("opened", "P1"),
+                                                                    ("volume", None)]):
+        note = Notification(kind=kind, title=f"{kind} {priority} {n}", summary="",
+                            occurred_at=NOW.isoformat(), priority=priority)
+        held.append({"id": f"N-{n}", "title": note.title, "kind": kind, "brand": "Acme",
+                     "priority": priority, "ticket_id": None, "created_at": NOW,
+                     "payload": note.payload_json()})
+    digest = digest_notification("care", hour_start(NOW), held, NOW)
+    assert [i["kind"] for i in digest.items[:2]] == ["opened", "volume"]
+    assert len(digest.items) == DIGEST_ITEMS and digest.more == 7
+
+
+def test_backoff_stays_capped_for_every_attempt_the_config_allows():
+    # retry_backoff * 2**41 overflowed timedelta before the cap applied: with max_attempts
+    # near the allowed 50, the 42nd failure raised OverflowError and stopped the run.
+    from notify.config import NotificationsConfig
+    from notify.deliver import backoff
+
+    config = NotificationsConfig.model_validate({"max_attempts": 50, "retry_backoff": "1h",
+                                                 "max_backoff": "6h"})
+    assert [backoff(config, n) for n in (1, 2, 3)] == [timedelta(hours=h) for h in (1, 2, 4)]
+    assert {backoff(config, n) for n in range(4, 51)} == {timedelta(hours=6)}
+
+
+def test_an_answer_that_cannot_be_read_is_never_sent_again(tmp_path, rx, client):
+    # The receiver took the POST and answered 200, but the body would not decode (a proxy's
+    # bogus Content-Encoding): httpx's DecodingError escaped the HTTP layer untranslated,
+    # counted as a plain failure, and the retry delivered the webhook a second time.
+    channels = {"ops-hook": channels_config(rx.base_url)["ops-hook"]}
+    settings = settings_for(make_settings_dict(tmp_path, channels))
+    store = Store(settings.db_path)
+    [ticket] = open_tickets(store, 1)
+    rx.fail_next = [(200, {"Content-Encoding": "gzip"})]
+    for minute in (0, 5, 30):
+        cycle(store, settings, client, NOW + timedelta(minutes=minute))
+    assert len([h for h in rx.hits if h.method == "POST"]) == 1
+    [row] = outbox(store)
+    assert row["status"] == "uncertain" and "DecodingError" in row["last_error"]
+    assert [t for t, _ in events(store, "notify_uncertain")] == [ticket]

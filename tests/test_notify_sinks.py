@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import httpx
@@ -227,3 +228,119 @@ def test_missing_secret_names_the_variable_only(rx):
     ctx = SendContext(ctx.client, "care-slack", ctx.channel, {}, NOW)
     with pytest.raises(DeliveryError, match="TEST_SLACK_WEBHOOK_URL is not set"):
         SINKS["slack"].send(ctx, note())
+
+
+def _digest(count: int) -> Notification:
+    """A budget digest of `count` held tickets with realistic, long titles and links."""
+    from notify.messages import digest_notification
+
+    hour = datetime(2026, 11, 22, 11, tzinfo=UTC)
+    rows = []
+    for n in range(count):
+        held = note(title=f"[P2] Acme: new complaint ticket — @customer_handle{n} (Customer "
+                          f"Display Name {n}) (reach ≈ 84,000) & more", ticket_id=f"T-{n:020d}",
+                    link=f"https://earful.acme.test/tickets/T-{n:020d}", id=f"N-{n}")
+        rows.append({"id": held.id, "title": held.title, "kind": "opened", "brand": "Acme",
+                     "priority": "P2", "ticket_id": held.ticket_id, "created_at": hour,
+                     "payload": held.payload_json()})
+    digest = digest_notification("care-slack", hour, rows, NOW)
+    return Notification(**{**{k: getattr(digest, k) for k in digest.__dataclass_fields__},
+                           "id": "N-digest"})
+
+
+def test_slack_digest_lists_every_item_and_counts_the_rest_within_block_limits(rx):
+    # 20 linked titles are longer than one section's 3,000 characters: cutting them dropped
+    # the last items and the "…and N more" count, and left a link half-written.
+    SINKS["slack"].send(context(rx, "care-slack"), _digest(37))
+    assert rx.problems == []
+    flat = json.dumps(rx.deliveries("slack")[0].json(), ensure_ascii=False)
+    links = re.findall(r"<https://earful\.acme\.test/tickets/(T-\d+)\|[^>]+ &amp; more>", flat)
+    assert len(set(links)) == 20
+    assert "…and 17 more" in flat
+
+
+def test_email_with_non_ascii_text_is_7bit_clean_on_the_wire(rx):
+    # RFC 6152: 8-bit data only to a server offering 8BITMIME, with BODY=8BITMIME declared;
+    # smtplib declares nothing for an ASCII envelope, so the body must be encoded instead.
+    with smtp_receiver(require_auth=True) as smtp:
+        SINKS["email"].send(context(rx, "mail", smtp.port),
+                            note(text="Très déçu — ça ne marche pas", summary="reach ≈ 8,400"))
+    [raw] = smtp.raw
+    assert all(byte < 128 for byte in raw), smtp.mail_options
+    [message] = smtp.messages
+    assert "Très déçu — ça ne marche pas" in message.get_body(("plain",)).get_content()
+    assert "reach ≈ 8,400" in message.get_body(("html",)).get_content()
+    assert "—" in message["Subject"]
+
+
+def test_email_greylisted_recipients_are_retried_not_given_up(rx):
+    # 4xx is "try again later" (RFC 5321 §4.2.1); greylisting answers every RCPT with 450.
+    with smtp_receiver(True, rcpt_reply="450 4.7.1 greylisted, try again later") as smtp, \
+            pytest.raises(DeliveryError) as caught:
+        SINKS["email"].send(context(rx, "mail", smtp.port), note())
+    assert not caught.value.permanent and not caught.value.ambiguous
+    assert "450" in str(caught.value) and smtp.messages == []
+
+
+def test_email_recipients_refused_for_good_give_up(rx):
+    with smtp_receiver(True, rcpt_reply="550 5.1.1 no such user") as smtp, \
+            pytest.raises(DeliveryError) as caught:
+        SINKS["email"].send(context(rx, "mail", smtp.port), note())
+    assert caught.value.permanent and "550" in str(caught.value)
+
+
+def test_url_and_token_secrets_with_a_trailing_newline_still_work(rx):
+    # A secret pasted into a Prefect block or read from a file often ends in a newline: it
+    # made the Slack URL invalid and the GitHub header illegal (and retried to no end).
+    secrets = {k: v + "\n" for k, v in secrets_env(rx.base_url).items()}
+    for name in ("care-slack", "gh", "zd"):
+        ctx = context(rx, name)
+        ctx = SendContext(ctx.client, name, ctx.channel, secrets, NOW)
+        SINKS[ctx.channel.sink].send(ctx, note())
+    assert rx.problems == []
+    assert [len(rx.deliveries(k)) for k in ("slack", "github", "zendesk")] == [1, 1, 1]
+
+
+def test_scrubbing_covers_httpcore_logs_and_secrets_with_whitespace(caplog):
+    import logging
+
+    from notify.redact import Scrubber, scrubbed_http_logs
+
+    token = "ghp_secret_value_0123456789"
+    scrub = Scrubber([token + "\n"])
+    assert token not in scrub(f"Illegal header value b'Bearer {token}\\n'")
+    caplog.set_level(logging.DEBUG)
+    with scrubbed_http_logs(scrub):
+        for name in ("httpcore.http11", "httpcore.connection", "httpx"):
+            logging.getLogger(name).debug("send_request_headers.failed exception="
+                                          "LocalProtocolError(\"Illegal header value "
+                                          "b'Bearer %s\\n'\")", token)
+    assert len(caplog.records) == 3 and token not in caplog.text
+
+
+def test_times_in_a_notification_are_utc_whatever_the_servers_zone():
+    # DuckDB hands TIMESTAMPTZ back in the machine's zone; payloads promise UTC.
+    from datetime import timedelta, timezone
+
+    from notify.messages import from_ticket_event
+
+    new_york = timezone(timedelta(hours=-5))
+    made = from_ticket_event({
+        "kind": "opened", "ticket_id": "T-1", "detail": "{}", "brand": "Acme",
+        "occurred_at": datetime(2026, 11, 22, 7, 5, tzinfo=new_york),
+        "due_at": datetime(2026, 11, 22, 8, 5, tzinfo=new_york)}, vip=False, base_url=None)
+    assert made.occurred_at == "2026-11-22T12:05:00+00:00"
+    assert made.due_at == "2026-11-22T13:05:00+00:00"
+
+
+def test_github_find_reads_since_in_utc_on_a_server_east_of_utc(rx):
+    # The outbox's created_at comes back in the machine's zone; written with a "Z" as it
+    # was, a server at UTC+3 asked GitHub for issues updated three hours in the future, found
+    # none, and an interrupted send was sent again: a duplicate issue.
+    from datetime import timedelta, timezone
+
+    ctx = context(rx, "gh")
+    SINKS["github"].send(ctx, note())
+    sent_at = datetime.now(timezone(timedelta(hours=3))) - timedelta(minutes=1)
+    found = SINKS["github"].find(ctx, note(), sent_at)
+    assert found is not None and found.external_id == "1"

@@ -72,8 +72,14 @@ class Sink:
     find: Callable[[SendContext, Any, datetime], Delivery | None] | None = None
 
 
-def require_secret(ctx: SendContext, name: str) -> str:
+def require_secret(ctx: SendContext, name: str, *, strip: bool = True) -> str:
+    """The secret's value. URLs and tokens are stripped: one pasted into a Secret block or
+    read from a file often ends in a newline, which made an invalid URL or an illegal header
+    (and an error log line quoting it). Passwords and signing keys (strip=False) are used
+    exactly as given, whitespace being a legal part of them."""
     value = ctx.secrets.get(name)
+    if value and strip:
+        value = value.strip()
     if not value:
         raise DeliveryError(f"{ctx.channel_name}: secret {name} is not set (environment "
                             f"variable or Prefect Secret block)")
@@ -113,3 +119,12 @@ def http_send(ctx: SendContext, method: str, url: str, **kwargs: Any) -> HttpRes
                        retries=0, **kwargs)
     except ConnectorError as exc:
         raise _translate(exc, ctx.channel_name) from None
+    except httpx.InvalidURL:
+        # Refused before anything was sent. (No message: it may quote the secret URL.)
+        raise DeliveryError(f"{ctx.channel_name}: invalid URL", permanent=True) from None
+    except httpx.HTTPError as exc:
+        # What connectors.http does not translate comes after the request went out: an
+        # answer that will not decode, a redirect loop. The receiver may have acted on it, so
+        # it must not count as a plain failure, whose retry would deliver it twice.
+        raise DeliveryError(f"{ctx.channel_name}: {type(exc).__name__} reading the answer",
+                            ambiguous=True) from None

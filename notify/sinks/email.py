@@ -9,6 +9,7 @@ import html
 import smtplib
 import ssl
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -62,8 +63,14 @@ def _html_body(note: Notification) -> str:
             f"<p><small>earful notification {html.escape(note.id)}</small></p></body></html>")
 
 
+# Non-ASCII text goes quoted-printable or base64, never as raw 8-bit: RFC 6152 allows 8-bit
+# data only with BODY=8BITMIME on a server offering it, and smtplib declares nothing for an
+# ASCII envelope, so a strict relay could refuse or mangle the message.
+_POLICY = policy.default.clone(cte_type="7bit")
+
+
 def build_message(note: Notification, sender: str, to: list[str]) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     # Headers cannot carry line breaks (a mention could try to add its own headers).
     message["Subject"] = single_line(note.title, 200)
     message["From"] = sender
@@ -109,7 +116,8 @@ def _quit(smtp: smtplib.SMTP) -> None:
 
 def send(ctx: SendContext, note: Notification) -> Delivery:
     channel = ctx.channel
-    password = require_secret(ctx, channel.password_env) if channel.username else None
+    password = (require_secret(ctx, channel.password_env, strip=False) if channel.username
+                else None)
     message = build_message(note, channel.sender, channel.to)
     sending = False
     try:
@@ -125,8 +133,12 @@ def send(ctx: SendContext, note: Notification) -> Delivery:
         raise DeliveryError(f"{ctx.channel_name}: SMTP login refused ({exc.smtp_code})",
                             permanent=True) from None
     except smtplib.SMTPRecipientsRefused as exc:
-        raise DeliveryError(f"{ctx.channel_name}: every recipient refused: "
-                            f"{', '.join(exc.recipients)}", permanent=True) from None
+        # Permanent only if every refusal is: a 4xx (greylisting, a full mailbox) is "try
+        # again later" (RFC 5321 §4.2.1), and nothing was sent, so a retry cannot double it.
+        codes = {address: code for address, (code, _) in exc.recipients.items()}
+        raise DeliveryError(f"{ctx.channel_name}: every recipient refused: " + ", ".join(
+            f"{address} ({code})" for address, code in sorted(codes.items())),
+            permanent=all(code >= 500 for code in codes.values())) from None
     except smtplib.SMTPResponseException as exc:
         # 5xx is a permanent refusal, 4xx a temporary one (RFC 5321 §4.2.1).
         raise DeliveryError(f"{ctx.channel_name}: SMTP {exc.smtp_code} "

@@ -12,7 +12,7 @@ no HTML), and one-line fields are entity-encoded."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.http import parse_json
@@ -111,6 +111,9 @@ def send(ctx: SendContext, note: Notification) -> Delivery:
 def find(ctx: SendContext, note: Notification, since: datetime) -> Delivery | None:
     """The issue an interrupted send created, by its marker; None if there is none."""
     wanted = marker(note)
+    # In UTC before the "Z": the outbox's times come back in the machine's zone, and east of
+    # UTC a local time labelled Z lies in the future, so the issue was missed and sent again.
+    since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
     after = (since - CLOCK_SKEW).strftime("%Y-%m-%dT%H:%M:%SZ")
     for page in range(1, MAX_PAGES + 1):
         response = http_send(ctx, "GET", _issues_url(ctx), headers=_headers(ctx), params={

@@ -49,15 +49,24 @@ def _fields(note: Notification) -> list[dict[str, str]]:
             for label, value in pairs if value][:10]
 
 
-def _digest_lines(note: Notification) -> str:
+def _digest_sections(note: Notification) -> list[dict[str, Any]]:
+    """The held notifications as as many sections as their lines need: 20 linked titles
+    run past one section's 3,000 characters, and a cut there would drop the last items and
+    the "…and N more" count, and leave a <link| open. Lines are never split."""
     lines = []
     for item in note.items:
-        title = escape(item["title"])
-        target = link(item.get("link"), item["title"])
-        lines.append(f"• {target or title}")
+        line = f"• {link(item.get('link'), item['title']) or escape(item['title'])}"
+        lines.append(line if len(line) <= SECTION_LIMIT
+                     else _cut(f"• {escape(item['title'])}", SECTION_LIMIT))
     if note.more:
         lines.append(f"…and {note.more} more")
-    return "\n".join(lines)
+    chunks: list[str] = []
+    for line in lines:
+        if chunks and len(chunks[-1]) + 1 + len(line) <= SECTION_LIMIT:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]
 
 
 def blocks_message(note: Notification) -> dict[str, Any]:
@@ -76,9 +85,8 @@ def blocks_message(note: Notification) -> dict[str, Any]:
         blocks.append({"type": "section",
                        "text": {"type": "mrkdwn", "text": _cut(_quote(note.text), SECTION_LIMIT)}})
     if note.is_digest and note.items:
-        blocks.append({"type": "section",
-                       "text": {"type": "mrkdwn", "text": _cut(_digest_lines(note),
-                                                                 SECTION_LIMIT)}})
+        # At most 21 sections (20 items and the count): with the others, well under 50 blocks.
+        blocks += _digest_sections(note)
     links = [x for x in (link(note.link, "Open in earful"), link(note.url, "Original post"))
              if x]
     blocks.append({"type": "context", "elements": [

@@ -64,7 +64,7 @@ def send(ctx: SendContext, note: Notification) -> Delivery:
     if safe_url(url) is None:
         raise DeliveryError(f"{ctx.channel_name}: the webhook URL is not an http(s) URL",
                             permanent=True)
-    secret = require_secret(ctx, channel.secret_env)
+    secret = require_secret(ctx, channel.secret_env, strip=False)
     payload = webhook_body(note)
     # Sign exactly the bytes that go out: httpx encodes json= the same way for the same
     # object, so build them with httpx itself rather than a json.dumps that might differ.
