@@ -187,6 +187,13 @@ def _error_body(response: httpx.Response) -> str | None:
     return data[:ERROR_BODY_BYTES].decode("utf-8", "replace") if data else None
 
 
+def _location(response: httpx.Response) -> str:
+    try:
+        return redact_url(response.headers.get("location") or "none")
+    except httpx.InvalidURL:
+        return "not a URL"
+
+
 def _error_for_status(response: httpx.Response, source: str, now: datetime) -> ConnectorError:
     error = _translate_status(response, source, now)
     error.body = _error_body(response)
@@ -217,6 +224,10 @@ def _translate_status(response: httpx.Response, source: str, now: datetime) -> C
                           status=status)
     if status in (404, 410):
         return FatalError(f"{source}: HTTP {status} from {url}: not found", source=source,
+                          status=status)
+    if response.is_redirect:
+        return FatalError(f"{source}: HTTP {status} from {url}: moved (Location: "
+                          f"{_location(response)}); configure the new address", source=source,
                           status=status)
     if status == 408 or status >= 500:
         return RetriableError(f"{source}: HTTP {status} from {url}", source=source, status=status)
@@ -258,8 +269,12 @@ def request(
     while True:
         now = datetime.now(UTC)
         try:
+            # A write is not redirected: httpx (as browsers do) re-sends a POST redirected
+            # by 301/302/303 as a GET without its body, so a moved webhook would look
+            # delivered and be lost. The 3xx is an error naming where it moved instead.
             with client.stream(method, url, headers=headers, params=params, json=json_body,
-                               data=form, auth=auth) as response:
+                               data=form, auth=auth,
+                               follow_redirects=method in ("GET", "HEAD")) as response:
                 if response.status_code == 304 or response.is_success:
                     body = b"" if response.status_code == 304 else _read_capped(
                         response, max_bytes, source

@@ -97,6 +97,22 @@ def test_webhook_is_signed_over_timestamp_and_raw_body(rx):
     assert body["alert"] is None and body["digest"] is None
 
 
+@pytest.mark.parametrize("status", [301, 302, 308])
+def test_a_redirected_webhook_is_not_re_sent_as_a_bodyless_get(rx, status):
+    # The run's shared client follows redirects for the connectors' GETs; httpx would turn
+    # a POST answered 301/302 into a GET without the payload, and the hook would be lost.
+    from connectors.http import make_client
+
+    ctx = context(rx, "ops-hook")
+    rx.fail_next = [(status, {"Location": f"{rx.base_url}/moved"})]
+    with make_client() as client, pytest.raises(DeliveryError) as caught:
+        SINKS["webhook"].send(SendContext(client, ctx.channel_name, ctx.channel, ctx.secrets,
+                                          NOW), note())
+    assert [hit.method for hit in rx.hits] == ["POST"]
+    assert f"HTTP {status}" in str(caught.value)
+    assert caught.value.permanent == (status != 302)
+
+
 def test_webhook_with_a_wrong_secret_is_refused_permanently(rx):
     ctx = context(rx, "ops-hook")
     ctx = SendContext(ctx.client, ctx.channel_name, ctx.channel,

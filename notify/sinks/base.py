@@ -25,7 +25,8 @@ __all__ = [
 
 # HTTP answers that retrying cannot fix: a malformed payload, bad credentials, a missing
 # repository or channel. Anything else (403 rate limits, 5xx, timeouts) is retried.
-PERMANENT_STATUSES = frozenset({400, 401, 404, 405, 410, 413, 422})
+# 301 and 308: the receiver moved for good (a write is never redirected, connectors.http).
+PERMANENT_STATUSES = frozenset({301, 308, 400, 401, 404, 405, 410, 413, 422})
 
 
 class DeliveryError(Exception):
