@@ -9,12 +9,14 @@ import gc
 import json
 import multiprocessing
 import os
+import re
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,6 +42,14 @@ _PARALLEL_MIN_BYTES = 1_000_000
 # In Engagement's field order: parse_line passes them positionally.
 _ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "score", "views")
 _REQUIRED = ("source", "external_id", "text")
+# Counts are stored as BIGINT: a larger one is an error in the export, not a count.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# Epoch seconds as a string: nine digits or more (from 1973 on), so an ISO basic date
+# ("20261123") is not one.
+_EPOCH = re.compile(r"-?\d{9,}(?:\.\d+)?")
+# Epoch seconds this large would be after the year 5000: milliseconds, surely.
+_EPOCH_MS_FROM = 1e11
+_TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
 INGEST_SOURCE_NAME = "ingest"
 
 
@@ -60,29 +70,59 @@ class IngestReport:
 
 def _int_or_none(record: dict[str, Any], key: str) -> int | None:
     value = record.get(key)
-    if value is None or value.__class__ is int:  # the common cases first (not bool)
+    if value.__class__ is int and _INT64_MIN <= value <= _INT64_MAX:  # the common case
         return value
-    if value == "":
+    if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise LineError(f"{key} must be a number, got {value!r}")
     try:
-        return int(float(value))
-    except ValueError:
+        number = int(value) if isinstance(value, int) else int(float(value))
+    except (ValueError, OverflowError):  # "many", NaN, 1e400 (infinity)
         raise LineError(f"{key} must be a number, got {value!r}") from None
+    if not _INT64_MIN <= number <= _INT64_MAX:
+        raise LineError(f"{key} is out of range: {value!r}")
+    return number
 
 
 def _timestamp(value: Any) -> datetime:
+    """ISO 8601, epoch seconds (milliseconds from 1e11 on: JavaScript's and many exports'),
+    as a number or a string, or the two formats exports carry besides: RFC 2822 (e-mail,
+    RSS) and Twitter's own ("Wed Oct 10 20:19:24 +0000 2018", an X archive's created_at)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
+        return _epoch(value)
     if not isinstance(value, str) or not value.strip():
         raise LineError(f"published_at must be an ISO 8601 time or epoch seconds, got {value!r}")
+    text = value.strip()
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise LineError(f"published_at is not an ISO 8601 time: {value!r}") from None
+        if _EPOCH.fullmatch(text):
+            return _epoch(float(text))
+        parsed = _other_format(text)
+        if parsed is None:
+            raise LineError(f"published_at is not an ISO 8601 time: {value!r}") from None
     # Exports without an offset are taken as UTC (documented in the README).
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _epoch(value: float) -> datetime:
+    seconds = value / 1000 if abs(value) >= _EPOCH_MS_FROM else value
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError):  # NaN, infinity, past the year 9999
+        raise LineError(f"published_at is out of range: {value!r}") from None
+
+
+def _other_format(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, _TWITTER_TIME)
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _text(record: dict[str, Any], key: str) -> str | None:
@@ -181,7 +221,7 @@ def _score_chunk(pipeline: Pipeline, first_line_no: int, lines: list[str], now: 
             continue
         try:
             mention, brand = parse_line(line, now)
-        except (LineError, ValueError) as exc:
+        except (LineError, ValueError, OverflowError) as exc:
             errors.append(f"line {first_line_no + offset}: {exc}")
             continue
         item = pipeline.score_one(mention, source_name=INGEST_SOURCE_NAME, known_brand=brand)

@@ -71,6 +71,39 @@ def test_bad_lines_are_reported_and_good_ones_kept(tmp_path):
     assert len(report.errors) == 5
 
 
+def test_numbers_out_of_range_are_bad_lines_not_a_crash(tmp_path):
+    settings = make_settings(tmp_path)
+    export = write(tmp_path / "export.jsonl", [
+        line(1, "Acme one", published_at=1e20),
+        line(2, "Acme two").replace('"author_followers": 100', '"author_followers": 1e400'),
+        line(3, "Acme three", followers=10**30),
+        line(4, "Acme four", likes=float("nan")).replace("NaN", '"NaN"'),
+        line(5, "Acme five"),
+    ])
+    report = ingest_file(export, settings)
+    assert report.stored == 1
+    messages = "\n".join(report.errors)
+    assert "line 1: published_at is out of range" in messages
+    assert "line 2: author_followers must be a number" in messages
+    assert "line 3: author_followers is out of range" in messages
+    assert "line 4: likes must be a number" in messages
+    assert len(report.errors) == 4
+
+
+def test_published_at_in_the_formats_exports_use(tmp_path):
+    settings = make_settings(tmp_path)
+    formats = ["2026-11-20T10:00:00Z", "2026-11-20T11:00:00+01:00", "2026-11-20 10:00:00",
+               1795168800, "1795168800", 1795168800000, "Fri Nov 20 10:00:00 +0000 2026",
+               "Fri, 20 Nov 2026 10:00:00 +0000", "20261120T100000Z"]
+    export = write(tmp_path / "export.jsonl",
+                   [line(n, f"Acme {n}", published_at=value) for n, value in enumerate(formats)])
+    report = ingest_file(export, settings)
+    assert report.errors == [] and report.stored == len(formats)
+    with Store(settings.db_path).connect() as con:
+        times = con.execute("SELECT DISTINCT epoch(published_at) FROM mentions").fetchall()
+    assert times == [(1795168800.0,)]
+
+
 def test_ingest_twice_changes_nothing(tmp_path):
     settings = make_settings(tmp_path)
     export = write(tmp_path / "export.jsonl",
