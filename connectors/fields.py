@@ -45,10 +45,14 @@ def integer(value: Any) -> int | None:
         return None
 
 
+# Counts are stored as BIGINT; a larger "count" (a uint64 field's garbage) is not one.
+_MAX_COUNT = 2**63 - 1
+
+
 def count(value: Any) -> int | None:
     """A count (likes, followers, views): a non-negative integer, else None."""
     number = integer(value)
-    return number if number is not None and number >= 0 else None
+    return number if number is not None and 0 <= number <= _MAX_COUNT else None
 
 
 def ident(value: Any) -> str | None:

@@ -30,6 +30,7 @@ def test_count_is_a_non_negative_integer():
     assert count(48210) == 48210 and count("250000") == 250000 and count(0) == 0
     assert count(-1) is None and count("-5") is None
     assert count(None) is None and count(True) is None and count("n/a") is None
+    assert count(str(2**63 - 1)) == 2**63 - 1 and count(str(2**64 - 1)) is None
 
 
 @pytest.mark.parametrize(("value", "expected"), [
