@@ -37,8 +37,11 @@ def init(
 
     if path.exists() and not force:
         raise fail(f"{path} already exists (use --force to overwrite)")
-    path.write_text(resources.files("earful").joinpath("starter.toml").read_text("utf-8"),
-                    encoding="utf-8")
+    try:
+        path.write_text(resources.files("earful").joinpath("starter.toml").read_text("utf-8"),
+                        encoding="utf-8")
+    except OSError as exc:  # no such folder, a folder in the way, no permission
+        raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
     console.print(f"Wrote {path}. Edit the brands and sources, then run [bold]earful doctor[/].")
 
 

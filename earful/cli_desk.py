@@ -62,6 +62,20 @@ def _in(due: datetime | None, now: datetime) -> str:
     return f"in {words}" if minutes >= 0 else f"{words} late"
 
 
+def _checked(status: str | None, priority: str | None) -> tuple[str | None, str | None]:
+    """The status and priority filters, refused when unknown: a typo ("closed", "p1") would
+    otherwise list nothing, which reads as "no such tickets"."""
+    from desk.lifecycle import STATUSES
+
+    if status is not None and status not in (*STATUSES, "all"):
+        raise fail(f"unknown status {status!r}; one of: {', '.join(STATUSES)}, all")
+    if priority is not None:
+        priority = priority.upper()
+        if priority not in _PRIORITY_STYLE:
+            raise fail(f"unknown priority {priority!r}; one of: {', '.join(_PRIORITY_STYLE)}")
+    return status, priority
+
+
 def _list(config: Any, db: Any, as_json: bool, **filters: Any) -> None:
     from desk.queries import queue
 
@@ -98,7 +112,7 @@ def _list(config: Any, db: Any, as_json: bool, **filters: Any) -> None:
 def tickets(ctx: typer.Context, config: ConfigOpt = None, db: DbOpt = None,
             as_json: JsonOpt = False) -> None:
     """Response tickets. Without a subcommand: the open tickets, most urgent first."""
-    ctx.obj = {"config": config, "db": db}
+    ctx.obj = {"config": config, "db": db, "json": as_json}
     if ctx.invoked_subcommand is None:
         _list(config, db, as_json)
 
@@ -106,6 +120,11 @@ def tickets(ctx: typer.Context, config: ConfigOpt = None, db: DbOpt = None,
 def _opts(ctx: typer.Context, config: Any, db: Any) -> tuple[Any, Any]:
     parent = ctx.obj or {}
     return config or parent.get("config"), db or parent.get("db")
+
+
+def _json(ctx: typer.Context, as_json: bool) -> bool:
+    # `earful tickets --json list` asks for JSON as much as `earful tickets list --json`.
+    return as_json or bool((ctx.obj or {}).get("json"))
 
 
 @app.command("list")
@@ -125,8 +144,9 @@ def list_command(
 ) -> None:
     """List tickets: breached first, then at risk, then by risk."""
     config, db = _opts(ctx, config, db)
-    _list(config, db, as_json, brand=brand, source=source, status=status, priority=priority,
-          assignee=assignee, limit=limit)
+    status, priority = _checked(status, priority)
+    _list(config, db, _json(ctx, as_json), brand=brand, source=source, status=status,
+          priority=priority, assignee=assignee, limit=limit)
 
 
 @app.command()
@@ -139,7 +159,7 @@ def show(ctx: typer.Context, ticket: IdArg, config: ConfigOpt = None, db: DbOpt 
     detail = ticket_detail(store, settings, _ticket_id(ticket))
     if detail is None:
         raise fail(f"no ticket {ticket}")
-    if as_json:
+    if _json(ctx, as_json):
         _dump(detail)
         return
     from earful.render_desk import ticket_view
@@ -243,7 +263,7 @@ def sla(ctx: typer.Context, config: ConfigOpt = None, db: DbOpt = None,
 
     settings, store = _context(*_opts(ctx, config, db))
     figures = sla_figures(store, settings, days=days)
-    if as_json:
+    if _json(ctx, as_json):
         _dump(figures)
         return
     from earful.render_desk import sla_table
@@ -261,7 +281,7 @@ def escalate(ctx: typer.Context, config: ConfigOpt = None, db: DbOpt = None,
 
     settings, store = _context(*_opts(ctx, config, db))
     done = escalate_due(store, settings)
-    if as_json:
+    if _json(ctx, as_json):
         _dump([asdict(e) | {"escalated": e.escalated} for e in done])
         return
     if not done:

@@ -120,6 +120,7 @@ def users_remove(
     from web.accounts import AccountError, remove_user
 
     settings = settings_for(config, db, required=False)
+    require_database(settings)  # else a mistyped --db would leave an empty database behind
     try:
         remove_user(Store(settings.db_path), name)
     except AccountError as exc:

@@ -36,8 +36,11 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def settings_for(config: Path | None, db: Path | None, *, required: bool = True) -> Any:
+    """The settings; required=False lets a command run on the defaults when there is no
+    config file, but a --config given by name must exist: a mistyped path would otherwise
+    quietly switch to another database and the default root causes and SLAs."""
     try:
-        return load_settings(config, db, required=required)
+        return load_settings(config, db, required=required or config is not None)
     except ConfigError as exc:
         raise fail(str(exc)) from None
 

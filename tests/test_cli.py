@@ -92,3 +92,53 @@ def test_run_one_cycle_prints_json_summary(tmp_path, rss_server):
     assert result.exit_code == 0
     summary = json.loads(result.stdout[result.stdout.index('{\n  "run_id"'):])
     assert summary["sources"][0]["new"] == 3 and summary["totals"]["tickets"] == 1
+
+
+def test_a_named_config_that_does_not_exist_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("EARFUL_DB", raising=False)
+    db = tmp_path / "desk.duckdb"
+    Store(db).migrate()
+    missing = str(tmp_path / "earful.tml")  # a typo: without the check, the defaults run
+    for args in (["tickets", "--config", missing, "--db", str(db)],
+                 ["tickets", "sla", "--config", missing, "--db", str(db)],
+                 ["users", "list", "--config", missing, "--db", str(db)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, args
+        assert "no such config file" in " ".join(result.output.split()), args
+    # Nor does `users add` create a database the config never named.
+    added = runner.invoke(app, ["users", "add", "carol", "--config", missing,
+                                "--password-stdin"], input="a long passphrase\n")
+    assert added.exit_code == 2 and not (tmp_path / "earful.duckdb").exists()
+
+
+def test_users_remove_does_not_create_a_database(tmp_path):
+    db = tmp_path / "typo.duckdb"
+    result = runner.invoke(app, ["users", "remove", "carol", "--db", str(db)],
+                           env={"EARFUL_CONFIG": str(tmp_path / "absent.toml")})
+    assert result.exit_code == 2 and "no database" in result.output
+    assert not db.exists()
+
+
+def test_init_where_it_cannot_write_is_explained(tmp_path):
+    result = runner.invoke(app, ["init", str(tmp_path / "no" / "such" / "earful.toml")])
+    assert result.exit_code == 2 and "cannot write" in result.output, result.output
+    folder = runner.invoke(app, ["init", str(tmp_path), "--force"])
+    assert folder.exit_code == 2 and "cannot write" in folder.output
+
+
+def test_tickets_list_refuses_unknown_filters_and_takes_json_first(tmp_path):
+    db = tmp_path / "desk.duckdb"
+    Store(db).migrate()
+    env = {"EARFUL_CONFIG": str(tmp_path / "absent.toml")}
+    for option, value, known in (("--status", "closed", "resolved"), ("--priority", "P9", "P1")):
+        result = runner.invoke(app, ["tickets", "list", option, value, "--db", str(db)], env=env)
+        assert result.exit_code == 2 and known in result.output, result.output
+    lower = runner.invoke(app, ["tickets", "list", "--priority", "p1", "--json", "--db",
+                                str(db)], env=env)
+    assert lower.exit_code == 0 and json.loads(lower.stdout) == []
+    # --json given to `tickets` before the subcommand still means JSON.
+    for sub in (["list"], ["sla"], ["escalate"]):
+        result = runner.invoke(app, ["tickets", "--json", *sub, "--db", str(db)], env=env)
+        assert result.exit_code == 0, result.output
+        json.loads(result.stdout)

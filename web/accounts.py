@@ -180,14 +180,32 @@ class LoginThrottle:
         with self._lock:
             return len(self._recent(name.lower(), time.monotonic())) >= self.limit
 
+    def attempt(self, name: str) -> bool:
+        """Whether a sign-in for this name may be checked now; if so it is counted as a
+        failure at once (succeeded() forgets it). Checking and counting in one step matters:
+        password checks take ~0.1 s, so with blocked() then failed() a burst of parallel
+        guesses would all pass blocked() before the first failure was recorded."""
+        with self._lock:
+            key = name.lower()
+            now = time.monotonic()
+            self._sweep(now)
+            recent = self._recent(key, now)
+            if len(recent) >= self.limit:
+                return False
+            self._failures[key] = [*recent, now]
+            return True
+
+    def _sweep(self, now: float) -> None:
+        if len(self._failures) > _MAX_TRACKED:  # names sprayed at random: drop stale ones
+            for other in list(self._failures):
+                self._recent(other, now)
+
     def failed(self, name: str) -> None:
         with self._lock:
             key = name.lower()
-            if len(self._failures) > _MAX_TRACKED:  # names sprayed at random: drop stale ones
-                now = time.monotonic()
-                for other in list(self._failures):
-                    self._recent(other, now)
-            self._failures[key] = [*self._recent(key, time.monotonic()), time.monotonic()]
+            now = time.monotonic()
+            self._sweep(now)
+            self._failures[key] = [*self._recent(key, now), now]
 
     def succeeded(self, name: str) -> None:
         with self._lock:

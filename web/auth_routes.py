@@ -43,7 +43,9 @@ def _login_page(request: Request, next_path: str, *, error: str | None = None,
 
 @router.get("/login")
 def login_form(request: Request, session: OptionalSession,
-               next_path: Annotated[str | None, Query(alias="next", max_length=2000)] = None,
+               # No max_length: local_path drops an over-long target (the sign-in redirect
+               # of a long queue URL makes one) instead of failing the page with a 422.
+               next_path: Annotated[str | None, Query(alias="next")] = None,
                ) -> Response:
     target = local_path(next_path, "/queue")
     if session is not None:
@@ -64,11 +66,12 @@ def login(request: Request, form: Form, store: Db) -> Response:
     password = form.get("password", "")[:1024]
     target = local_path(form.get("next"), "/queue")
     throttle = request.app.state.throttle
-    if throttle.blocked(name):
+    # attempt() counts this try before the password is checked, so parallel guesses cannot
+    # all slip in under the limit.
+    if not throttle.attempt(name):
         return _login_page(request, target, status_code=429,
                            error="Too many failed attempts for this name. Wait 15 minutes.")
     if not authenticate(store, name, password):
-        throttle.failed(name)
         return _login_page(request, target, error="Wrong name or password.", status_code=401)
     throttle.succeeded(name)
     session = start_session(store, name)

@@ -90,7 +90,7 @@ async def _form(request: Request) -> dict[str, str]:
     try:
         return await read_form(request)
     except FormError as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise HTTPException(exc.status, str(exc)) from None
 
 
 def _csrf_form(request: Request, session: Annotated[Session, Depends(_require_session)],

@@ -35,6 +35,7 @@ _HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
 ]
 MAX_FORM_BYTES = 64 * 1024  # a reply or a note; anything larger is not a person typing
+_MAX_LOCAL_PATH = 2000
 _MAX_FIELDS = 32
 # Browsers drop or ignore ASCII controls and spaces inside URLs ("java\tscript:"), so a URL
 # containing any of them is not trusted at all rather than cleaned.
@@ -64,7 +65,26 @@ class SecurityHeaders:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_with_headers(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception:
+            # Starlette's ServerErrorMiddleware sits outside every added middleware, so its
+            # 500 would go out without these headers: answer here, then let it log the error
+            # (it sends nothing once a response has started).
+            if not started:
+                body = b"Internal Server Error"
+                await send_tracked({"type": "http.response.start", "status": 500, "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode())]})
+                await send_tracked({"type": "http.response.body", "body": body})
+            raise
 
 
 def http_url(value: object) -> str | None:
@@ -82,8 +102,8 @@ def http_url(value: object) -> str | None:
 def local_path(value: str | None, default: str) -> str:
     """A redirect target that stays on this site: a path starting with one '/', else the
     default (no open redirect through ?next=)."""
-    if (not value or not value.startswith("/") or value.startswith("//")
-            or _UNSAFE_URL_CHARS.search(value)):
+    if (not value or len(value) > _MAX_LOCAL_PATH or not value.startswith("/")
+            or value.startswith("//") or _UNSAFE_URL_CHARS.search(value)):
         return default
     return value
 
@@ -101,7 +121,11 @@ def same_origin(request: Request) -> bool:
 
 
 class FormError(ValueError):
-    """The request body is not a form we accept."""
+    """The request body is not a form we accept; status is the HTTP status that says why."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -109,12 +133,12 @@ async def read_form(request: Request) -> dict[str, str]:
     odd bodies (our pages send nothing else; no multipart parser is exposed)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
-        raise FormError("expected a form")
+        raise FormError("expected a form", 415)
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM_BYTES:
-            raise FormError("form too large")
+            raise FormError("form too large", 413)
     try:
         parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True,
                           max_num_fields=_MAX_FIELDS, strict_parsing=False)

@@ -31,7 +31,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     export = folder / "mentions.jsonl"
     export.write_text("".join(json.dumps(line) + "\n" for line in seed_lines()), encoding="utf-8")
     report = ingest_file(export, settings, workers=1)
-    assert not report.errors and report.tickets == 5, report
+    assert not report.errors and report.tickets == 6, report
     store = Store(settings.db_path)
     add_user(store, "alice", PASSWORD)
     add_user(store, "bob", PASSWORD)

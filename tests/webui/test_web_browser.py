@@ -15,6 +15,7 @@ from webui.webdesk import (
     HOSTILE_NAME,
     HOSTILE_TEXT,
     HOSTILE_URL,
+    ODD_HANDLE,
     PASSWORD,
 )
 
@@ -151,3 +152,36 @@ def test_tampered_csrf_token_is_refused_in_the_browser(page, desk):
     page.click("#note-form button[type=submit]")
     expect(page.locator("#events")).to_contain_text("called the customer")
     assert json.loads(desk.events(ticket)[-1]["detail"])["note"] == "called the customer"
+
+
+_PAGE_WIDTH = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+# Where the first and the last character of an element's text are drawn, left to right.
+_ENDS = """el => {
+  const text = el.firstChild, range = document.createRange();
+  range.setStart(text, 0); range.setEnd(text, 1);
+  const first = range.getBoundingClientRect().left;
+  range.setStart(text, text.length - 1); range.setEnd(text, text.length);
+  return [first, range.getBoundingClientRect().left];
+}"""
+
+
+def test_unusual_text_stays_in_its_place(page, desk):
+    ticket = desk.ticket_id("odd")
+    _sign_in(page)
+    # A 300-character URL in a mention does not push the queue's columns off the page.
+    scroll, visible = page.evaluate(_PAGE_WIDTH)
+    assert scroll <= visible, (scroll, visible)
+    row = page.locator(f"#queue tr[data-ticket='{ticket}']")
+    take = row.locator("button:has-text('Take')").bounding_box()
+    assert take["x"] + take["width"] <= visible, take
+    # The name's right-to-left override does not run on into the handle after it.
+    handle = row.locator(".handle")
+    expect(handle).to_have_text(ODD_HANDLE)
+    first, last = handle.evaluate(_ENDS)
+    assert first < last, "the handle is drawn reversed"
+    page.goto(f"/tickets/{ticket}")
+    scroll, visible = page.evaluate(_PAGE_WIDTH)
+    assert scroll <= visible, (scroll, visible)
+    overflowing = page.eval_on_selector_all(
+        ".card", "cards => cards.filter(c => c.scrollWidth > c.clientWidth).map(c => c.id)")
+    assert overflowing == []

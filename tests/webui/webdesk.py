@@ -38,6 +38,12 @@ HOSTILE_NAME = "<img src=x onerror=alert('name')>Eve<script>alert('name2')</scri
 HOSTILE_HANDLE = "@eve\"><svg onload=alert('handle')>"
 HOSTILE_URL = "javascript:alert('url')"
 HOSTILE_AUTHOR_URL = "JaVaScRiPt:alert('author')"
+# A right-to-left override in a name, and tokens no line break can split.
+ODD_NAME = "Care Team \u202e"
+ODD_HANDLE = "@odd_one"
+ODD_TEXT = ("Acme lost my parcel and support is useless, I want a refund now! 😡 "
+            "https://example.com/" + "a" * 300)
+ODD_TITLE = "T" * 400
 
 
 def seed_lines() -> list[dict[str, Any]]:
@@ -54,6 +60,9 @@ def seed_lines() -> list[dict[str, Any]]:
                   "author": {"handle": HOSTILE_HANDLE, "name": HOSTILE_NAME},
                   "author_url": HOSTILE_AUTHOR_URL, "author_followers": 250_000,
                   "url": HOSTILE_URL})
+    lines.append({"source": "mastodon", "external_id": "odd", "text": ODD_TEXT,
+                  "title": ODD_TITLE, "author": {"handle": ODD_HANDLE, "name": ODD_NAME},
+                  "author_followers": 250_000, "url": "https://social.example/odd"})
     return lines
 
 
