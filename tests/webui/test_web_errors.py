@@ -38,17 +38,21 @@ def test_parallel_guesses_cannot_outrun_the_throttle(desk):
     assert codes.count(429) >= 7, sorted(codes)
 
 
-def test_a_failure_inside_a_request_keeps_the_security_headers(client, desk, monkeypatch):
+def _ticket_page_raising(client, desk, monkeypatch, error: Exception):
     import desk.queries as desk_queries
 
     sign_in(client)
     ticket = desk.ticket_id("c2")
 
-    def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("a bug")
+    def failing(*args: object, **kwargs: object) -> None:
+        raise error
 
-    monkeypatch.setattr(desk_queries, "ticket_detail", broken)
-    response = client.get(f"/tickets/{ticket}")
+    monkeypatch.setattr(desk_queries, "ticket_detail", failing)
+    return client.get(f"/tickets/{ticket}")
+
+
+def test_a_failure_inside_a_request_keeps_the_security_headers(client, desk, monkeypatch):
+    response = _ticket_page_raising(client, desk, monkeypatch, RuntimeError("a bug"))
     assert response.status_code == 500
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["cache-control"] == "no-store"
@@ -56,16 +60,8 @@ def test_a_failure_inside_a_request_keeps_the_security_headers(client, desk, mon
 
 
 def test_a_database_busy_for_too_long_is_a_503_page(client, desk, monkeypatch):
-    import desk.queries as desk_queries
-
-    sign_in(client)
-    ticket = desk.ticket_id("c2")
-
-    def locked(*args: object, **kwargs: object) -> None:
-        raise LockTimeoutError("store: earful.duckdb stayed locked by another process for 60s")
-
-    monkeypatch.setattr(desk_queries, "ticket_detail", locked)
-    response = client.get(f"/tickets/{ticket}")
+    response = _ticket_page_raising(client, desk, monkeypatch, LockTimeoutError(
+        "store: earful.duckdb stayed locked by another process for 60s"))
     assert response.status_code == 503, response.text
     assert "database is busy" in response.text and response.headers["retry-after"]
     assert "content-security-policy" in response.headers
