@@ -319,7 +319,9 @@ def load_settings(
         settings = Settings()
     db_override = db or os.environ.get(DB_ENV)
     if db_override:
-        settings = settings.model_copy(
-            update={"database": DatabaseConfig(path=str(db_override))}
-        )
+        # Only the file changes: snapshot = false stays off. A configured snapshot_path is
+        # the configured database's, and another database's copy must not replace it, so
+        # the snapshot of this one goes beside it.
+        settings = settings.model_copy(update={"database": settings.database.model_copy(
+            update={"path": str(db_override), "snapshot_path": None})})
     return settings

@@ -3,6 +3,7 @@ from __future__ import annotations
 import tomllib
 from datetime import timedelta
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -62,6 +63,18 @@ def test_database_path_precedence(tmp_path, monkeypatch):
     monkeypatch.setenv("EARFUL_DB", "from-env.duckdb")
     assert str(load_settings(config).db_path) == "from-env.duckdb"
     assert str(load_settings(config, "from-flag.duckdb").db_path) == "from-flag.duckdb"
+
+
+def test_db_override_keeps_the_snapshot_switch_but_not_the_configured_copy(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.delenv("EARFUL_DB", raising=False)
+    config = tmp_path / "earful.toml"
+    config.write_text('[database]\npath = "main.duckdb"\nsnapshot = false\n')
+    assert load_settings(config, "other.duckdb").snapshot_path is None
+    config.write_text('[database]\npath = "main.duckdb"\nsnapshot_path = "/shared/a.duckdb"\n')
+    assert load_settings(config).snapshot_path == Path("/shared/a.duckdb")
+    assert load_settings(config, "x/other.duckdb").snapshot_path == Path(
+        "x/other.snapshot.duckdb")
 
 
 def test_missing_and_broken_files_are_explained(tmp_path):
