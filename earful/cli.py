@@ -97,6 +97,11 @@ def run(
         print(json.dumps(summary, indent=2))
     else:
         console.print(summary_table(summary))
+    polled = summary["sources"]
+    if polled and all(entry["status"] == "error" for entry in polled):
+        # Each failure is recorded and retried with backoff; a cron job or a script should
+        # still notice that nothing was heard at all.
+        raise fail("every source failed (see the messages above)", code=1)
 
 
 @app.command()

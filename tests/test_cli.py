@@ -94,6 +94,25 @@ def test_run_one_cycle_prints_json_summary(tmp_path, rss_server):
     assert summary["sources"][0]["new"] == 3 and summary["totals"]["tickets"] == 1
 
 
+def test_run_exits_1_only_when_every_source_failed(tmp_path, rss_server):
+    config = tmp_path / "earful.toml"
+    good = rss_server.url("/feeds/rss2.xml")
+    broken = rss_server.url("/feeds/no-such-feed.xml")
+    sources = '[[sources]]\nname = "{}"\nkind = "rss"\nurl = "{}"\n\n'
+    brand = '[[brands]]\nname = "Acme"\nterms = ["Acme"]\n\n'
+    db = str(tmp_path / "r.duckdb")
+    config.write_text(brand + sources.format("good", good) + sources.format("gone", broken))
+    partly = runner.invoke(app, ["run", "--config", str(config), "--db", db, "--json"])
+    assert partly.exit_code == 0
+    config.write_text(brand + sources.format("gone", broken))
+    # --force: the failed source backs off and would not be due again yet
+    failed = runner.invoke(app, ["run", "--config", str(config), "--db", db, "--json",
+                                 "--force"])
+    assert failed.exit_code == 1 and "every source failed" in failed.stderr
+    assert json.loads(failed.stdout[failed.stdout.index('{\n  "run_id"'):])["sources"][0][
+        "status"] == "error"
+
+
 def test_a_named_config_that_does_not_exist_is_refused(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("EARFUL_DB", raising=False)
