@@ -171,12 +171,29 @@ def to_mention(
             replies=count(status.get("replies_count")),
         ),
         lang=lang_code(content.get("language")),
-        # in_reply_to_id is the parent's id on this instance: kept as its API address.
-        parent_id=f"{instance}/api/v1/statuses/{reply_to}" if reply_to else None,
+        parent_id=_parent_id(content, instance) if reply_to else None,
         is_repost=boosted is not None,
         is_own=_is_own(account, urlsplit(instance).hostname or "", own_handles),
         raw=status,
     )
+
+
+def _parent_id(status: Mapping[str, Any], instance: str) -> str:
+    """The replied-to status as its federation `uri` (what its mention is keyed by, so the
+    desk sees the reply in its thread) where that can be told: a status by an account local
+    to this instance has the uri https://<its domain>/users/<username>/statuses/<API id>
+    (docs.joinmastodon.org, Status `uri`), the domain that of the account's profile `url`.
+    The parent's author is in `mentions`, or is the replier (a thread). Otherwise (a remote
+    parent, whose uri is unknown here): its API address on this instance."""
+    reply_to, author_id = status["in_reply_to_id"], str(status.get("in_reply_to_account_id"))
+    account = status.get("account") if isinstance(status.get("account"), Mapping) else {}
+    candidates = [m for m in status.get("mentions") or [] if isinstance(m, Mapping)] + [account]
+    for who in candidates:
+        acct, username = str(who.get("acct") or "@"), who.get("username")
+        if str(who.get("id")) == author_id and "@" not in acct and isinstance(username, str):
+            profile = urlsplit(http_url(who.get("url")) or instance)
+            return f"{profile.scheme}://{profile.netloc}/users/{username}/statuses/{reply_to}"
+    return f"{instance}/api/v1/statuses/{reply_to}"
 
 
 def _reposts(status: Mapping[str, Any]) -> int | None:

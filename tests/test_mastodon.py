@@ -144,6 +144,25 @@ def test_a_boost_is_a_repost_by_the_booster_with_the_boosted_text():
     assert original.engagement.likes == 40
 
 
+def test_a_reply_to_a_local_status_names_its_parent_by_uri():
+    # The desk matches a reply to its parent's stored mention, keyed by the federation uri.
+    reply = dict(_by_id("117653422087737490"), in_reply_to_account_id="109871",
+                 mentions=[{"id": "109871", "username": "dana", "acct": "dana",
+                            "url": "https://mastodon.example/@dana"}],
+                 in_reply_to_id="117653731395309714")
+    parent = to_mention(_by_id("117653731395309714"), instance=BASE)
+    assert to_mention(reply, instance=BASE).parent_id == parent.external_id
+    # A thread: the author replying to their own local status.
+    own = dict(reply, in_reply_to_account_id="100001", mentions=[])
+    assert to_mention(own, instance=BASE).parent_id == (
+        "https://mastodon.example/users/acme/statuses/117653731395309714")
+    # A remote parent's uri is not known here: its API address on this instance.
+    remote = dict(reply, in_reply_to_account_id="110502",
+                  mentions=[{"id": "110502", "username": "frank", "acct": "frank@social.example"}])
+    assert to_mention(remote, instance=BASE).parent_id == (
+        f"{BASE}/api/v1/statuses/117653731395309714")
+
+
 def test_own_reply_is_flagged_and_keeps_its_parent():
     mention = to_mention(_by_id("117653422087737490"), instance=BASE,
                          own_handles=frozenset({"acme"}))
