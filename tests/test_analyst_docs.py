@@ -78,3 +78,37 @@ def test_example_query_runs(database, query):
     store, _ = database
     with store.connect(read_only=True) as con:
         con.execute(query).fetchall()
+
+
+def test_the_sla_example_agrees_with_the_desks_figures(tmp_path):
+    """An analyst's "share within the SLA" is `earful tickets sla`'s: a ticket still
+    unanswered past its deadline has missed it, it is not left out."""
+    from datetime import UTC, datetime, timedelta
+
+    from desk.queries import sla_figures
+    from earful.settings import settings_from_dict
+
+    (example,) = [q for q in EXAMPLES if "share_in_sla" in q]
+    store = Store(tmp_path / "sla.duckdb")
+    store.migrate()
+    now = datetime.now(UTC)
+    tickets = [  # id, opened, first-response due, first response
+        ("T-1", now - timedelta(hours=10), now - timedelta(hours=6), now - timedelta(hours=8)),
+        ("T-2", now - timedelta(hours=10), now - timedelta(hours=6), None),  # missed it
+        ("T-3", now - timedelta(hours=1), now + timedelta(hours=3), None),   # not yet known
+    ]
+    with store.connect() as con:
+        for tid, opened, due, answered in tickets:
+            con.execute(
+                "INSERT INTO tickets (id, mention_id, brand, kind, status, priority, risk, "
+                "reason, reach, opened_at, due_at, resolution_due_at, updated_at, "
+                "first_response_at) VALUES (?, ?, 'Acme', 'complaint', ?, 'P2', 1.0, 'test', "
+                "6000, ?, ?, ?, ?, ?)",
+                [tid, f"m-{tid}", "responded" if answered else "open", opened, due,
+                 opened + timedelta(hours=24), opened, answered])
+        (row,) = con.execute(example).fetchall()
+    desk = sla_figures(store, settings_from_dict({}, "test"), now)["by_priority"]["P2"]
+    priority, count, median_minutes, share = row
+    assert (priority, count) == ("P2", desk["tickets"])
+    assert median_minutes == pytest.approx(desk["median_first_response_minutes"])
+    assert share == pytest.approx(desk["first_response_within_sla"]) == 0.5

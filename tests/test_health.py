@@ -4,6 +4,7 @@ raises one operational alert per episode, shown by `earful sources`."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from typer.testing import CliRunner
@@ -96,3 +97,60 @@ def _config(tmp_path):
                   f'url = "https://feeds.test/{name}.xml"\n\n'
                   for name in ("flaky", "fine", "never")))
     return path
+
+
+def _poll(store, pipeline, source, at, status, mentions=()):
+    """One listen run at `at` that polled `source` with this outcome."""
+    run_id = f"r-{at:%Y%m%d%H%M}-{status}"
+    store.start_run(run_id, "listen")
+    with store.connect() as con:  # start_run stamps the wall clock: put it at `at`
+        con.execute("UPDATE runs SET started_at = ? WHERE id = ?", [at, run_id])
+    state = SourceState(source.name)
+    if status == "deferred":  # rate limited: not due again until the limit resets
+        state = replace(state, checked_at=at, next_check_at=at + timedelta(hours=12))
+        outcome = SourceOutcome(source.name, status, state, message="rate limited")
+    else:
+        outcome = SourceOutcome(source.name, status, state.succeeded(at, QUARTER),
+                                FetchResult(mentions=list(mentions), state=state))
+    store_outcome(store, pipeline, source, outcome, run_id=run_id, now=at)
+
+
+def test_a_source_that_is_not_due_is_not_silent(tmp_path):
+    settings = make_settings(tmp_path, [
+        {"name": "social", "kind": "rss", "url": "https://feeds.test/social.xml"}])
+    (source,) = settings.sources
+    store, pipeline = Store(settings.db_path), Pipeline(settings)
+    for step in range(7):  # a new mention every 30 min until 3 h ago
+        at = NOW - timedelta(hours=6) + timedelta(minutes=30 * step)
+        _poll(store, pipeline, source, at, "ok", [Mention(
+            source="rss", external_id=f"e{step}", url=None, title=None,
+            text="Acme is fine", published_at=at)])
+    # Then its rate limit ran out until tonight: nobody asked it anything for 3 hours.
+    _poll(store, pipeline, source, NOW - timedelta(minutes=165), "deferred")
+    assert raise_health_alerts(store, settings, NOW) == []
+
+    # Polled and answering, with nothing new for as long: that is silence.
+    for step in range(1, 4):
+        _poll(store, pipeline, source, NOW + timedelta(minutes=15 * step), "not_modified")
+    (alert,) = raise_health_alerts(store, settings, NOW + timedelta(minutes=45))
+    assert "social has brought no new mention" in alert
+
+
+def test_a_slow_source_gone_quiet_is_still_judged_by_its_cadence(tmp_path):
+    # One new mention every two days for a month, then nothing for ten days: far beyond
+    # four times its usual gap (8 days), though the last 14 days hold only 2 arrivals.
+    settings = make_settings(tmp_path, [
+        {"name": "reviews", "kind": "rss", "url": "https://feeds.test/reviews.xml"}])
+    (source,) = settings.sources
+    store, pipeline = Store(settings.db_path), Pipeline(settings)
+    last = NOW - timedelta(days=10)
+    for step in range(15):
+        at = last - timedelta(days=2 * step)
+        _poll(store, pipeline, source, at, "ok", [Mention(
+            source="rss", external_id=f"r{step}", url=None, title=None,
+            text="Acme review", published_at=at)])
+    for day in range(9, -1, -1):  # polled every day since, nothing new
+        _poll(store, pipeline, source, NOW - timedelta(days=day, minutes=1), "not_modified")
+    (alert,) = raise_health_alerts(store, settings, NOW)
+    assert "reviews has brought no new mention for 240 h" in alert
+    assert "every 48.0 h" in alert

@@ -92,3 +92,14 @@ def test_ticket_id_is_stable_per_mention_and_brand():
     item = scored(6000)
     assert decide(item)[0].id == decide(replace(item))[0].id == ticket_id(item.mention.id, "Acme")
     assert ticket_id(item.mention.id, "Acme") != ticket_id(item.mention.id, "Globex")
+
+
+def test_a_risk_exactly_on_a_band_floor_gets_that_band():
+    # 0.6 × √(13,500 / 6,000) is 0.9 exactly on paper, 0.8999999999999999 in floating point:
+    # the stored risk (0.9) and the README's table (P2 at 0.9) must agree with the priority.
+    shaky = Complaint(0.6, True, ())
+    (ticket,) = decide(scored(13_500, shaky))
+    assert ticket.risk == 0.9 and ticket.priority == "P2"
+    assert "risk 0.90 → P2" in ticket.reason
+    (ticket,) = decide(scored(8_640, Complaint(0.75, True, ())))  # 0.75 × √1.44 = 0.9
+    assert ticket.priority == "P2"

@@ -37,3 +37,30 @@ def test_growth_between_polls_projects_reach_and_opens_a_ticket(tmp_path):
             "SELECT reach_per_hour, reach_projected, reposts FROM mention_scores "
             "JOIN mentions ON id = mention_id").fetchone()
     assert (per_hour, projected, likes) == (900.0, 9000, 30)
+
+
+def test_reach_is_never_negative_and_always_fits_the_stores_bigint(tmp_path):
+    from sql.rows import batch_tables
+    from triage.reach import estimate_reach, project_reach
+
+    def mention(source: str, **fields) -> Mention:
+        return Mention(source=source, external_id="1", url=None, title=None, text=TEXT,
+                       published_at=NOW, **fields)
+
+    # An export line can say anything in range: a negative outlet audience...
+    news = estimate_reach(mention("googlenews", author=Author(followers=-500)))
+    assert (news.low, news.expected, news.high) == (0, 0, 0)
+    # ...or a score whose readers (× 50 at the high end) no BIGINT can hold.
+    huge = [estimate_reach(mention("reddit", engagement=Engagement(score=10**18))),
+            estimate_reach(mention("hackernews", engagement=Engagement(score=10**17))),
+            estimate_reach(mention("x", author=Author(followers=2**62),
+                                   engagement=Engagement(reposts=2**62))),
+            project_reach(estimate_reach(mention("x", author=Author(followers=2**62))),
+                          (0, 0.001), 4)]
+    for reach in huge:
+        assert 0 <= reach.low <= reach.expected <= reach.high <= 2**63 - 1
+        assert reach.projected <= 2**63 - 1
+    settings = make_settings(tmp_path)
+    item = Pipeline(settings).score_one(mention("reddit", engagement=Engagement(score=10**18)),
+                                        source_name="ingest")
+    Store(settings.db_path).write_batch(batch_tables([item], [], NOW))  # no OverflowError

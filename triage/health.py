@@ -20,7 +20,8 @@ __all__ = [
 # Three failed polls in a row: one is a blip, two can be a deploy, three is broken.
 FAILURES_IN_A_ROW = 3
 # Silent = no new mention for this many times the source's usual gap between new mentions
-# (its median over the last two weeks), and never less than this many poll intervals.
+# (its median over the two weeks before the last one), and never less than this many poll
+# intervals.
 SILENCE_FACTOR = 4.0
 # A source needs this many new mentions in the period before its cadence means anything.
 MIN_HISTORY = 5
@@ -35,6 +36,10 @@ class SourceActivity:
     recent_mentions: int  # new mentions in the history period
     median_gap_hours: float | None  # median time between consecutive new mentions
     last_new_at: datetime | None
+    # Start of the last run that polled it and got an answer (ok or 304). Silence is judged
+    # up to then: a source deferred by its rate limit, skipped or failing was not asked, so
+    # its quiet says nothing (failing has its own alert). None: judged up to now.
+    last_polled_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +79,8 @@ def check_source(activity: SourceActivity, poll_interval: timedelta, now: dateti
             and activity.last_new_at is not None):
         usual = timedelta(hours=activity.median_gap_hours)
         allowed = max(usual * silence_factor, poll_interval * silence_factor)
-        silent_for = now - activity.last_new_at
+        asked_until = min(now, activity.last_polled_at or now)
+        silent_for = asked_until - activity.last_new_at
         if silent_for > allowed:
             hours = silent_for.total_seconds() / 3600
             alerts.append(HealthAlert(

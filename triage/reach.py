@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from connectors.base import Mention
 
-__all__ = ["Reach", "estimate_reach", "project_reach", "visibility_factor"]
+__all__ = ["MAX_REACH", "Reach", "estimate_reach", "project_reach", "visibility_factor"]
 
 # Actual impressions are typically 1-20% of followers (Union Metrics); Sprinklr's
 # earned-impressions factor is 0.15 under 100k followers, falling to 0.06 over 10M.
@@ -40,6 +40,9 @@ READERS_PER_REPLY = 20
 # Follower counts are gameable: an account that looks automated keeps a fifth of its reach.
 BOT_DISCOUNT = 0.2
 _BOT_HANDLE = re.compile(r"\d{6,}$")
+# Estimates are stored as BIGINT (mention_scores.reach_*): an export's absurd but in-range
+# count times readers per point must saturate there rather than fail the whole batch.
+MAX_REACH = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,14 @@ def visibility_factor(followers: int) -> float:
 
 def _n(value: int | None) -> int:
     return max(0, value or 0)
+
+
+def _bounded(reach: Reach) -> Reach:
+    if reach.low >= 0 and reach.high <= MAX_REACH and 0 <= reach.expected <= MAX_REACH:
+        return reach
+    low, expected, high = (min(max(0, v), MAX_REACH)
+                           for v in (reach.low, reach.expected, reach.high))
+    return replace(reach, low=low, expected=expected, high=high)
 
 
 def _looks_automated(mention: Mention) -> bool:
@@ -130,7 +141,7 @@ def _engagement_reach(mention: Mention) -> Reach | None:
     if source == "googlenews" and mention.author.followers:
         # The outlet's configured readership (params.outlet_audience), taken whole as a
         # feed's `audience` is: an article is published to all of its readers.
-        readers = mention.author.followers
+        readers = _n(mention.author.followers)
         return Reach(readers, readers, readers, "outlet audience")
     if source == "reddit" and e.score is not None:
         raw = mention.raw if isinstance(mention.raw, Mapping) else {}
@@ -156,7 +167,8 @@ def estimate_reach(mention: Mention, *, source_audience: int | None = None) -> R
     - nothing known: 0, method "unknown" (such a mention can only open a ticket by growth).
     Automated-looking accounts keep BOT_DISCOUNT of the estimate."""
     if source_audience is not None:
-        return Reach(source_audience, source_audience, source_audience, "source audience")
+        return _bounded(Reach(source_audience, source_audience, source_audience,
+                              "source audience"))
     reach = _engagement_reach(mention)
     if reach is None and mention.author.followers is not None:
         reach = _followers_reach(mention)
@@ -167,7 +179,7 @@ def estimate_reach(mention: Mention, *, source_audience: int | None = None) -> R
         return Reach(0, 0, 0, "unknown")
     if _looks_automated(mention):
         reach = reach.scaled(BOT_DISCOUNT, f"bot-like account × {BOT_DISCOUNT}")
-    return reach
+    return _bounded(reach)
 
 
 def project_reach(reach: Reach, previous: tuple[int, float] | None,
@@ -180,4 +192,4 @@ def project_reach(reach: Reach, previous: tuple[int, float] | None,
                      reach.expected)
     per_hour = max(0.0, (reach.expected - previous[0]) / previous[1])
     return replace(reach, per_hour=round(per_hour, 1),
-                   projected=round(reach.expected + per_hour * window_hours))
+                   projected=min(round(reach.expected + per_hour * window_hours), MAX_REACH))

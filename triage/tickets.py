@@ -32,6 +32,8 @@ __all__ = [
 STRONGLY_NEGATIVE = -0.5
 # Reach beyond 100× the threshold adds nothing more to urgency: all such cases are urgent.
 _MAX_RATIO = 100.0
+# Decimals of the risk as stored on the ticket (tickets.risk).
+RISK_DECIMALS = 3
 # Risk bands, highest first. A confident complaint (0.9) at 1.25× the threshold (50k
 # followers × 0.15) scores 1.0 → P2; at 4× (or a news site of 24k readers) 1.8 → P1.
 PRIORITY_BANDS: tuple[tuple[float, Priority], ...] = (
@@ -121,13 +123,16 @@ def decide_tickets(
         if reach < thresholds.reach and not (open_anyway and open_anyway(item)):
             continue
         kind, value, words = strength
-        risk = value * math.sqrt(min(reach / max(thresholds.reach, 1), _MAX_RATIO))
+        # Banded at the precision it is stored and shown with: floating point makes
+        # 0.6 × √2.25 come out as 0.8999…, which would be stored as 0.9 yet banded P3.
+        risk = round(value * math.sqrt(min(reach / max(thresholds.reach, 1), _MAX_RATIO)),
+                     RISK_DECIMALS)
         priority = priority_for(risk)
         reason = f"{words}; {_reach_words(item)}; risk {risk:.2f} → {priority}"
         for brand in item.brands:
             decisions.append(TicketDecision(
                 id=ticket_id(item.mention.id, brand.brand), mention_id=item.mention.id,
-                brand=brand.brand, kind=kind, priority=priority, risk=round(risk, 3),
+                brand=brand.brand, kind=kind, priority=priority, risk=risk,
                 reason=reason, reach=item.reach.expected, opened_at=now,
                 due_at=now + sla.for_priority(priority),
             ))
