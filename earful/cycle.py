@@ -18,7 +18,7 @@ from connectors.registry import get_connector
 from earful.secrets import resolve_secrets
 from earful.settings import Settings, SourceConfig
 from sql.rows import batch_tables
-from sql.store import RunSourceRecord, Store
+from sql.store import LockTimeoutError, RunSourceRecord, Store
 from triage.brands import normalize_handle
 from triage.health import check_source
 from triage.pipeline import Pipeline
@@ -31,6 +31,7 @@ __all__ = [
     "fetch_source",
     "raise_spike_alerts",
     "source_spec",
+    "store_or_record_failure",
     "store_outcome",
 ]
 
@@ -213,6 +214,41 @@ def store_outcome(
         matched=matched, new=new, tickets=tickets, errors=errors, message=message,
         next_check_at=outcome.state.next_check_at,
     )
+
+
+def store_or_record_failure(
+    store: Store,
+    pipeline: Pipeline,
+    source: SourceConfig,
+    outcome: SourceOutcome,
+    previous: SourceState,
+    settings: Settings,
+    *,
+    run_id: str,
+    now: datetime | None = None,
+) -> SourceReport:
+    """`store_outcome`, but a failure to score or store this source's mentions is this
+    source's error, not the run's: the sources after it are still stored. Its state is the
+    one it was polled with (`previous`), failed: the cursor and ETag do not move past what was
+    not stored, so the next poll re-reads it, and a source that keeps failing backs off."""
+    now = now or datetime.now(UTC)
+    try:
+        return store_outcome(store, pipeline, source, outcome, run_id=run_id, now=now)
+    except (LockTimeoutError, TimeoutError):
+        raise  # the database (or its write slot) is unavailable: so for every other source
+    except Exception as exc:
+        log.exception("%s: could not store its mentions", source.name,
+                      extra={"source": source.name})
+        message = f"{source.name}: could not store: {type(exc).__name__}: {exc}"
+    fetched = len(outcome.result.mentions) if outcome.result else 0
+    errors = len(outcome.item_errors) + 1
+    state = previous.failed(now, source.poll_interval, message, settings.http.max_backoff)
+    # If this write fails too, the database itself is the problem: the run fails with it.
+    store.write_batch(batch_tables([], [], now), states=[state], run_id=run_id,
+                      run_source=RunSourceRecord(source.name, "error", fetched, 0, 0, 0, errors,
+                                                 message, state.next_check_at))
+    return SourceReport(source=source.name, kind=source.kind, status="error", fetched=fetched,
+                        errors=errors, message=message, next_check_at=state.next_check_at)
 
 
 def raise_health_alerts(store: Store, settings: Settings, now: datetime | None = None

@@ -28,7 +28,7 @@ from connectors.registry import get_connector
 from earful.cycle import source_spec
 from earful.settings import Settings
 from sql.rows import batch_tables
-from sql.store import Store
+from sql.store import LockTimeoutError, Store
 from triage.pipeline import Pipeline
 
 __all__ = [
@@ -70,6 +70,7 @@ class ReevaluationReport:
     raised: dict[str, tuple[str, str]]  # ticket id → (from, to) priority
     new_tickets: int
     skipped_sources: list[str]  # no longer configured: their mentions are left alone
+    errors: list[str] = field(default_factory=list)  # sources whose scoring or write failed
 
 
 def _json(value: Any) -> Any:
@@ -153,6 +154,14 @@ def refresh_engagement(
             report.errors.append(f"{name}: {exc}")
             out.extend(group)
             continue
+        except Exception as exc:
+            # As listen's fetch does with a connector bug: this source is re-evaluated from
+            # what is stored, and the follow-up (SLA escalation above all) goes on.
+            log.exception("followup: %s: unexpected error in the %s connector's refresh", name,
+                          source.kind, extra={"source": name})
+            report.errors.append(f"{name}: unexpected {type(exc).__name__}: {exc}")
+            out.extend(group)
+            continue
         for item in group:
             mention = fresh.get(item.mention.id)
             if mention is not None:
@@ -173,6 +182,7 @@ def reevaluate(
     raised: dict[str, tuple[str, str]] = {}
     new_tickets = scored = 0
     skipped: list[str] = []
+    errors: list[str] = []
     for name, group in _by_source(items).items():
         source = configured.get(name)
         if source is None:
@@ -182,13 +192,22 @@ def reevaluate(
             skipped.append(name)
             continue
         mentions = [i.mention for i in group]
-        processed = pipeline.process(
-            mentions, source_name=name, now=now, audience=source.audience,
-            only_brands=source.brands, known_brand=source.about,
-            previous=store.previous_reach([m.id for m in mentions], now),
-        )
+        try:
+            processed = pipeline.process(
+                mentions, source_name=name, now=now, audience=source.audience,
+                only_brands=source.brands, known_brand=source.about,
+                previous=store.previous_reach([m.id for m in mentions], now),
+            )
+            stats = store.write_batch(batch_tables(processed.scored, processed.tickets, now))
+        except (LockTimeoutError, TimeoutError):
+            raise  # the database is unavailable: so for every other source too
+        except Exception as exc:
+            # One source's bad data must not keep the other tickets from rising.
+            log.exception("followup: %s: could not re-evaluate its open tickets", name,
+                          extra={"source": name})
+            errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            continue
         before = {tid: p for i in group for tid, p in i.priorities.items()}
-        stats = store.write_batch(batch_tables(processed.scored, processed.tickets, now))
         scored += len(processed.scored)
         new_tickets += stats.new_tickets
         for decision in processed.tickets:
@@ -196,4 +215,4 @@ def reevaluate(
             # The same rule as sql/queries/raise_ticket_priority.sql: 'P1' < 'P2'.
             if old is not None and decision.priority < old:
                 raised[decision.id] = (old, decision.priority)
-    return ReevaluationReport(scored, raised, new_tickets, skipped)
+    return ReevaluationReport(scored, raised, new_tickets, skipped, errors)

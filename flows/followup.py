@@ -45,7 +45,7 @@ def reevaluate_task(settings: Settings, items: list[OpenMention], now: datetime
     report = reevaluate(flow_store(settings), Pipeline(settings), items, now)
     return {"mentions": report.mentions, "new_tickets": report.new_tickets,
             "raised": {tid: f"{a}→{b}" for tid, (a, b) in report.raised.items()},
-            "skipped_sources": report.skipped_sources}
+            "skipped_sources": report.skipped_sources, "errors": report.errors}
 
 
 @task(name="escalate-sla", cache_policy=NO_CACHE)
@@ -92,6 +92,8 @@ def followup(
         summary["reevaluation"] = reevaluate_task(settings, quote(items), now)
         for ticket_id, change in summary["reevaluation"]["raised"].items():
             logger.warning("followup: ticket %s priority raised %s", ticket_id, change)
+        for error in summary["reevaluation"]["errors"]:
+            logger.error("followup: not re-evaluated: %s", error)
     summary["sla escalation"] = escalate_task(settings, now)
     summary["rescue checks"] = rescue_task(settings, now)
     logger.info("followup: sla escalation: %s; rescue checks: %s", summary["sla escalation"],

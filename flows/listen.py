@@ -22,7 +22,7 @@ from earful.cycle import (
     fetch_source,
     raise_health_alerts,
     raise_spike_alerts,
-    store_outcome,
+    store_or_record_failure,
 )
 from earful.settings import Settings, SourceConfig, load_settings
 from flows.storage import ensure_write_limit, flow_store
@@ -41,10 +41,11 @@ def fetch_source_task(
 
 @task(name="store-source", task_run_name="store {source.name}", cache_policy=NO_CACHE)
 def store_source_task(
-    source: SourceConfig, outcome: SourceOutcome, settings: Settings, run_id: str
+    source: SourceConfig, outcome: SourceOutcome, previous: SourceState, settings: Settings,
+    run_id: str,
 ) -> SourceReport:
-    return store_outcome(flow_store(settings), Pipeline(settings), source, outcome,
-                         run_id=run_id)
+    return store_or_record_failure(flow_store(settings), Pipeline(settings), source, outcome,
+                                   previous, settings, run_id=run_id)
 
 
 @task(name="detect-spikes", cache_policy=NO_CACHE)
@@ -60,19 +61,29 @@ def source_health_task(settings: Settings) -> list[str]:
 @task(name="notify", cache_policy=NO_CACHE)
 def notify_task(settings: Settings) -> dict[str, Any]:
     """Route new ticket events and alerts into the outbox and deliver what is due
-    (notify/). A receiver that is down never fails the listen run: it is retried later."""
+    (notify/). A receiver that is down never fails the run (listen or followup): it is
+    retried later."""
     try:
         return notify_step(flow_store(settings), settings, use_prefect_secrets=True)
     except Exception as exc:
-        get_run_logger().error("listen: notifications failed: %s: %s", type(exc).__name__, exc)
+        get_run_logger().error("notify: notifications failed: %s: %s", type(exc).__name__, exc)
         return {"error": type(exc).__name__}
 
 
 @task(name="publish-snapshot", cache_policy=NO_CACHE)
 def publish_snapshot_task(settings: Settings) -> str | None:
-    """Refresh the analysts' read-only copy (README: "For analysts")."""
+    """Refresh the analysts' read-only copy (README: "For analysts"). The mentions are
+    stored by now and the copy is secondary: a copy that cannot be written (a full disk, a
+    bad snapshot_path) is logged and reported, never fails the run; the next run retries."""
     target = settings.snapshot_path
-    return str(flow_store(settings).publish_snapshot(target)) if target else None
+    if not target:
+        return None
+    try:
+        return str(flow_store(settings).publish_snapshot(target))
+    except Exception as exc:
+        get_run_logger().error("listen: snapshot %s not published: %s: %s", target,
+                               type(exc).__name__, exc)
+        return f"failed: {type(exc).__name__}: {exc}"
 
 
 @task(name="publish-run-artifact", cache_policy=NO_CACHE)
@@ -145,18 +156,21 @@ def listen(
             ]
             for source, future in futures:
                 outcome = future.result()
-                reports.append(store_source_task(source, quote(outcome), settings, run_id))
+                reports.append(store_source_task(source, quote(outcome), states[source.name],
+                                                 settings, run_id))
         alerts = detect_spikes_task(settings) if due else []
         alerts += source_health_task(settings)
         status = "completed"
     finally:
         store.finish_run(run_id, status)
-    publish_snapshot_task(settings)
+    # Notifications first: people wait for them; the analysts' copy then includes the outbox.
     notified = notify_task(settings)
+    snapshot = publish_snapshot_task(settings)
 
     summary = summarize(run_id, reports)
     summary["alerts"] = alerts
     summary["notifications"] = notified
+    summary["snapshot"] = snapshot
     for alert in alerts:
         logger.warning("listen: alert: %s", alert)
     for line in summary["sources"]:

@@ -88,3 +88,51 @@ def test_listen_stores_mentions_opens_tickets_and_survives_a_broken_source(tmp_p
     assert forced["totals"]["new"] == forced["totals"]["tickets"] == 0
     assert snapshot(store) == before
     assert store.source_states(["broken"])["broken"].error_count == 2
+
+
+def test_a_source_whose_mentions_cannot_be_stored_does_not_stop_the_others(
+        tmp_path, rss_server, monkeypatch):
+    """A bug scoring or storing one source's mentions is that source's error: the sources
+    after it are still stored, and its cursor stays where it was so the next poll re-reads
+    what could not be stored."""
+    from flows.listen import listen
+    from triage.pipeline import Pipeline
+
+    process = Pipeline.process
+
+    def failing_for_blog(self, mentions, *, source_name, **kwargs):
+        if source_name == "blog":
+            raise ValueError("scoring bug")
+        return process(self, mentions, source_name=source_name, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "process", failing_for_blog)
+    summary = listen(config=str(config_for(tmp_path, rss_server)))
+    lines = by_source(summary)
+    assert lines["blog"]["status"] == "error" and "scoring bug" in lines["blog"]["message"]
+    assert lines["alerts"]["new"] == 1 and lines["liftoff"]["new"] == 3  # after it, before it
+    assert lines["broken"]["status"] == "error"
+    store = Store(tmp_path / "flow.duckdb")
+    blog = store.source_states(["blog"])["blog"]
+    assert blog.error_count == 1 and "scoring bug" in blog.last_error
+    assert blog.etag is None and blog.last_modified is None  # the next poll re-reads it
+    with store.connect() as con:
+        assert con.execute("SELECT status FROM runs").fetchall() == [("completed",)]
+        assert con.execute("SELECT status FROM run_sources WHERE source_key = 'blog'"
+                           ).fetchall() == [("error",)]
+
+
+def test_a_snapshot_that_cannot_be_written_does_not_fail_the_run(tmp_path, rss_server):
+    """The analysts' copy is secondary: a snapshot folder that cannot be written is logged
+    and reported, while the mentions are stored and notifications still go out."""
+    from flows.listen import listen
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the snapshot's folder should be", encoding="utf-8")
+    config = config_for(tmp_path, rss_server)
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "[database]\n", f'[database]\nsnapshot_path = "{blocker / "snap.duckdb"}"\n'),
+        encoding="utf-8")
+    summary = listen(config=str(config))
+    assert summary["totals"]["new"] == 6
+    assert "notifications" in summary and "error" not in summary["notifications"]
+    assert summary["snapshot"].startswith("failed:")

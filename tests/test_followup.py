@@ -249,3 +249,49 @@ url = "{source['url']}"
             [carol]).fetchone()
     assert (likes, reposts) == (410, 150 + 12)
     assert per_hour > 0 and projected > before
+
+
+def test_an_unexpected_refresh_error_is_that_sources_error(tmp_path, monkeypatch):
+    """A connector bug in refresh (a payload it cannot parse) is reported like a fetch's
+    unexpected error: the stored mentions are kept, and the follow-up goes on (SLA escalation
+    must not wait for a connector fix)."""
+    def broken(client, spec, mentions):
+        raise KeyError("reposts")
+
+    monkeypatch.setitem(CONNECTORS, "refreshable", Connector(
+        name="refreshable", summary="test connector whose refresh breaks", fetch=_fetch,
+        refresh=broken))
+    settings, store, _ = seeded(tmp_path, "http://127.0.0.1:9/api")
+    items = load_open_mentions(store)
+    with httpx.Client() as client:
+        fresh, report = refresh_engagement(client, settings, items)
+    assert fresh == items and report.refreshed == 0
+    assert report.errors == ["social: unexpected KeyError: 'reposts'"]
+
+
+def test_a_source_that_cannot_be_reevaluated_does_not_stop_the_others(tmp_path, refreshable,
+                                                                     monkeypatch):
+    settings = make_settings(tmp_path, [
+        {"name": "social", "kind": "refreshable", "url": "http://127.0.0.1:9/api"},
+        {"name": "other", "kind": "refreshable", "url": "http://127.0.0.1:9/api"}])
+    store, pipeline = Store(settings.db_path), Pipeline(settings)
+    for source in settings.sources:
+        m = replace(mention(), external_id=f"{source.name}-42",
+                    author=Author(handle=f"@loud-{source.name}", followers=50_000))
+        outcome = SourceOutcome(source.name, "ok", SourceState(source.name),
+                                FetchResult([m], SourceState(source.name)))
+        store_outcome(store, pipeline, source, outcome, run_id="r1", now=NOW - timedelta(hours=1))
+    items = load_open_mentions(store)
+    assert {i.source_name for i in items} == {"social", "other"}
+    process = Pipeline.process
+
+    def failing_for_social(self, mentions, *, source_name, **kwargs):
+        if source_name == "social":
+            raise ValueError("scoring bug")
+        return process(self, mentions, source_name=source_name, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "process", failing_for_social)
+    report = reevaluate(store, pipeline, [replace(i, mention=replace(
+        i.mention, engagement=Engagement(reposts=100))) for i in items], NOW)
+    assert report.errors == ["social: ValueError: scoring bug"]
+    assert report.mentions == 1 and len(report.raised) == 1  # "other" was re-evaluated
