@@ -199,6 +199,9 @@ def test_deploy_and_run_listen_on_a_real_prefect_server(tmp_path, background, fe
     deployed = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
     assert {d["name"] for d in deployed} == {d["name"] for d in declared["deployments"]}
     assert all(d["schedules"] and d["work_pool_name"] == POOL for d in deployed)
+    # One run at a time, a run due meanwhile cancelled rather than queued.
+    assert {(d["global_concurrency_limit"]["limit"], d["concurrency_options"]["collision_strategy"])
+            for d in deployed} == {(1, "CANCEL_NEW")}, deployed[0]
     assert {d["pull_steps"][0]["prefect.deployments.steps.set_working_directory"]["directory"]
             for d in deployed} == {str(REPO)}
 

@@ -43,7 +43,7 @@ def test_each_deployment(deployment):
         assert ("interval" in schedule) != ("cron" in schedule)
         if "timezone" in schedule:
             ZoneInfo(schedule["timezone"])
-    assert deployment["concurrency_limit"] == 1
+    assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
 
 
 def test_every_connector_kind_is_polled_by_exactly_one_listen_deployment():
