@@ -119,7 +119,8 @@ class _Action:
                 mention = {k: self.row.get(k) for k in (
                     "source", "source_name", "url", "title", "text", "author_handle",
                     "author_name", "published_at")}
-                reply = template.body.format_map(placeholders(self.row, mention, self.actor))
+                reply = template.body.format_map(placeholders(self.row, mention, self.actor,
+                                                              self.desk))
         return reply, template_id
 
     def respond(self) -> dict[str, Any] | None:

@@ -71,7 +71,7 @@ def ticket_detail(store: Store, settings: Any, ticket_id: str,
     events = store.query("desk_ticket_events", {"id": ticket_id})
     for event in events:
         event["detail"] = json.loads(event["detail"]) if event["detail"] else {}
-    values = placeholders(ticket, mention, ticket.get("assignee"))
+    values = placeholders(ticket, mention, ticket.get("assignee"), settings.desk)
     templates = [{"id": t.id, "name": t.name, "text": fill(t, values)}
                  for t in templates_for(settings.desk, ticket["brand"], ticket["kind"])]
     thread = store.query("desk_ticket_thread", {"id": ticket_id})

@@ -4,8 +4,9 @@ handle and the mention's details. earful records the reply; it never posts it.""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from desk.config import DeskConfig, TemplateConfig
 
@@ -54,15 +55,20 @@ def _excerpt(text: str | None, title: str | None) -> str:
 
 
 def placeholders(ticket: Mapping[str, Any], mention: Mapping[str, Any],
-                 agent: str | None = None) -> dict[str, str]:
+                 agent: str | None = None, desk: DeskConfig | None = None) -> dict[str, str]:
     """The values a template can use. {author} is the author's name, else their @handle;
-    only when the source names nobody is it "there" ("Hi there")."""
+    only when the source names nobody is it "there" ("Hi there"). {date} is the day in the
+    team's time zone (business hours'), else UTC: never the server's, which would make the
+    same reply say another day on another machine."""
     handle = (mention.get("author_handle") or "").strip()
     if handle and not handle.startswith("@") and " " not in handle:
         handle = "@" + handle
     name = " ".join((mention.get("author_name") or "").split())
     author = name or handle or "there"
     published = mention.get("published_at")
+    if isinstance(published, datetime) and published.tzinfo is not None:
+        hours = desk.business_hours if desk is not None else None
+        published = published.astimezone(ZoneInfo(hours.timezone) if hours else UTC)
     return {
         "author": author,
         "name": name or handle or "there",

@@ -126,3 +126,21 @@ def test_a_thank_you_resolves_without_a_root_cause(tmp_path):
     detail = ticket_detail(store, settings, row["ticket_id"])
     assert detail["ticket"]["status"] == "resolved" and detail["rescue"] is None
     assert detail["ticket"]["reply"].startswith("Thank you @carl!")
+
+
+def test_a_templates_date_is_the_teams_day_not_the_servers():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from desk.config import BusinessHours, DeskConfig
+    from desk.templates import placeholders
+
+    # DuckDB hands TIMESTAMPTZ back in the server's zone: 23:30 UTC read on an Auckland box
+    # is already the 23rd there.
+    published = datetime(2026, 11, 22, 23, 30, tzinfo=ZoneInfo("UTC")).astimezone(
+        ZoneInfo("Pacific/Auckland"))
+    mention_row = {"published_at": published, "author_name": "Ann"}
+    assert placeholders({}, mention_row)["date"] == "22 Nov 2026"
+    assert placeholders({}, mention_row, desk=DeskConfig())["date"] == "22 Nov 2026"
+    tokyo = DeskConfig(business_hours=BusinessHours(timezone="Asia/Tokyo"))
+    assert placeholders({}, mention_row, desk=tokyo)["date"] == "23 Nov 2026"
