@@ -34,7 +34,7 @@ _EVENT = {"acknowledge": "acknowledged", "assign": "assigned", "note": "note",
           "respond": "responded", "resolve": "resolved", "dismiss": "dismissed",
           "reopen": "reopened"}
 _MUTABLE = ("status", "assignee", "acknowledged_at", "first_response_at", "resolved_at",
-            "dismissed_at", "root_cause", "dismiss_reason", "template_id", "reply",
+            "dismissed_at", "root_cause", "dismiss_reason", "template_id", "reply", "due_at",
             "resolution_due_at", "rescue_until", "rescue_min_compound", "sentiment_before",
             "sentiment_after", "rescued", "recovered_at")
 
@@ -190,6 +190,13 @@ class _Action:
                         dismiss_reason=None, rescue_until=None, rescue_min_compound=None,
                         sentiment_after=None, rescued=None, recovered_at=None,
                         resolution_due_at=deadline(self.now, resolution, priority, self.desk))
+        if self.row.get("first_response_at") is None:
+            # Dismissed before anyone answered: the author is owed a first response from
+            # now, not from a deadline that passed while the ticket was closed (it would show
+            # breached and escalate the moment it was reopened).
+            first = self.settings.sla.for_priority(priority) * float(self.row["sla_factor"])
+            self.new["due_at"] = max(self.row["due_at"],
+                                     deadline(self.now, first, priority, self.desk))
         detail: dict[str, Any] = {"from": self.status}
         if note := self._text("note"):
             detail["note"] = note

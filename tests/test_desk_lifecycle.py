@@ -144,3 +144,21 @@ def test_a_templates_date_is_the_teams_day_not_the_servers():
     assert placeholders({}, mention_row, desk=DeskConfig())["date"] == "22 Nov 2026"
     tokyo = DeskConfig(business_hours=BusinessHours(timezone="Asia/Tokyo"))
     assert placeholders({}, mention_row, desk=tokyo)["date"] == "23 Nov 2026"
+
+
+def test_reopening_a_ticket_nobody_answered_gives_a_first_response_deadline_from_now(desk):
+    store, settings, tid = desk
+    later = NOW + timedelta(days=3)  # long past the first-response deadline
+    apply_action(store, settings, tid, "dismiss", actor="maya", dismiss_reason="duplicate",
+                 now=NOW + timedelta(minutes=5))
+    apply_action(store, settings, tid, "reopen", actor="maya", now=later)
+    ticket = ticket_detail(store, settings, tid, now=later)["ticket"]
+    assert ticket["status"] == "open" and ticket["due_at"] > later
+    assert ticket["resolution_due_at"] > later
+    # Answered before it was closed: the first-response deadline is history, not reset.
+    apply_action(store, settings, tid, "respond", actor="maya", reply="On it.", now=later)
+    apply_action(store, settings, tid, "dismiss", actor="maya", dismiss_reason="duplicate",
+                 now=later + timedelta(minutes=1))
+    due_before = ticket_detail(store, settings, tid, now=later)["ticket"]["due_at"]
+    apply_action(store, settings, tid, "reopen", actor="maya", now=later + timedelta(days=2))
+    assert ticket_detail(store, settings, tid, now=later)["ticket"]["due_at"] == due_before

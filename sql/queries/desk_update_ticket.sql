@@ -10,6 +10,7 @@ UPDATE tickets SET
     dismiss_reason = $dismiss_reason,
     template_id = $template_id,
     reply = $reply,
+    due_at = $due_at,
     resolution_due_at = $resolution_due_at,
     rescue_until = $rescue_until,
     rescue_min_compound = $rescue_min_compound,
