@@ -13,7 +13,7 @@ from typing import Any
 
 from desk.hours import deadline
 from desk.templates import find_template, placeholders
-from sql.store import Store, load_query
+from sql.store import Store, dict_rows, load_query
 
 __all__ = [
     "ACTIONS",
@@ -231,12 +231,10 @@ def apply_action(
     args = {"assignee": assignee, "note": note, "reply": reply, "template_id": template_id,
             "root_cause": root_cause, "dismiss_reason": dismiss_reason}
     with store.transaction() as con:
-        cursor = con.execute(load_query("desk_ticket_row"), {"id": ticket_id})
-        columns = [d[0] for d in cursor.description]
-        found = cursor.fetchone()
-        if found is None:
+        found = dict_rows(con.execute(load_query("desk_ticket_row"), {"id": ticket_id}))
+        if not found:
             raise TransitionError(f"no ticket {ticket_id!r}")
-        state = _Action(settings, dict(zip(columns, found, strict=True)), now, actor, args)
+        state = _Action(settings, found[0], now, actor, args)
         handler: Callable[[], dict[str, Any] | None] = getattr(state, action)
         detail = handler()
         if detail is None:

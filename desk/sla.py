@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from sql.store import Store, load_query
+from sql.store import Store, dict_rows, load_query
 
 __all__ = ["Escalation", "escalate_due", "next_priority"]
 
@@ -88,9 +88,7 @@ def escalate_due(store: Store, settings: Any, now: datetime | None = None
     breached ticket, `escalated` telling which moved up in this run)."""
     now = now or datetime.now(UTC)
     with store.transaction() as con:
-        cursor = con.execute(load_query("desk_escalation_candidates"), {"now": now})
-        columns = [d[0] for d in cursor.description]
-        rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+        rows = dict_rows(con.execute(load_query("desk_escalation_candidates"), {"now": now}))
         plans = [_plan(row, settings, now) for row in rows]
         if not plans:
             return []

@@ -34,7 +34,7 @@ from notify.messages import Notification, digest_notification
 from notify.outbox import outbox_row, outbox_rows_table
 from notify.redact import Scrubber, scrubbed_http_logs
 from notify.sinks import SINKS, Delivery, DeliveryError, SendContext
-from sql.store import Store, load_query
+from sql.store import Store, dict_rows, load_query
 
 __all__ = ["DeliverySummary", "backoff", "deliver_pending", "hour_start"]
 
@@ -176,12 +176,9 @@ class _Run:
         alone, the insert was skipped and they were marked carried by one that never listed
         them, so nobody heard of them)."""
         with self.store.transaction() as con:
-            cursor = con.execute(load_query("notify_held_closed"),
-                                 {"hour": hour_start(self.now)})
-            columns = [d[0] for d in cursor.description]
             groups: dict[tuple[str, datetime], list[dict[str, Any]]] = defaultdict(list)
-            for values in cursor.fetchall():
-                row = dict(zip(columns, values, strict=True))
+            for row in dict_rows(con.execute(load_query("notify_held_closed"),
+                                             {"hour": hour_start(self.now)})):
                 groups[(row["channel"], row["held_hour"])].append(row)
             digests, carried = [], []
             for (channel, hour), rows in groups.items():

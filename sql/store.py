@@ -35,6 +35,7 @@ __all__ = [
     "RunSourceRecord",
     "Store",
     "WriteStats",
+    "dict_rows",
     "load_query",
 ]
 
@@ -85,6 +86,13 @@ def _sql_files(folder: str) -> list[str]:
 def load_query(name: str) -> str:
     """A named query from sql/queries/<name>.sql."""
     return _sql_text("queries", f"{name}.sql")
+
+
+def dict_rows(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The rest of an executed query's rows as dicts (inside a transaction, where
+    `Store.query`, which opens its own connection, cannot be used)."""
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
@@ -251,9 +259,7 @@ class Store:
     def query(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Rows of a named query as dicts."""
         with self.connect() as con:
-            cursor = con.execute(load_query(name), params or {})
-            columns = [d[0] for d in cursor.description]
-            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            return dict_rows(con.execute(load_query(name), params or {}))
 
     def count(self, table: str) -> int:
         if not re.fullmatch(r"[a-z_]+", table):
