@@ -8,6 +8,7 @@ import math
 import re
 from collections.abc import Collection
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,10 +23,13 @@ __all__ = [
     "parse_link_header",
     "parse_time",
     "time_or_none",
+    "written_time",
 ]
 
 # Fractions of a second finer than microseconds (AT Protocol allows them): cut to six digits.
 _FRACTION = re.compile(r"(\.\d{6})\d+")
+_WEEKDAY = re.compile(r"^\s*[^\W\d_]{2,12}\.?,\s*")
+_TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
 # Language tags that name no language: undetermined, no linguistic content.
 NO_LANGUAGE = frozenset({"und", "zxx"})
 # One entry of an RFC 8288 Link header: <url>; rel="name".
@@ -72,6 +76,24 @@ def parse_time(value: Any) -> datetime:
     if not isinstance(value, str) or not value:
         raise ValueError(f"not a timestamp: {value!r}")
     parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", value.replace("Z", "+00:00")))
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def written_time(value: Any) -> datetime | None:
+    """A date in one of the written forms besides ISO 8601, as aware UTC: RFC 2822 (e-mail,
+    RSS), its weekday ignored (RFC 822 names it in English; feeds in other languages
+    localise it, "Di, 10 Nov 2026 09:39:21 +0100", and it only repeats the date), or
+    Twitter's "Wed Oct 10 20:19:24 +0000 2018" (an X archive's created_at). None for
+    anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.strptime(value.strip(), _TWITTER_TIME)
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(_WEEKDAY.sub("", value, count=1))
+        except (TypeError, ValueError, IndexError):
+            return None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 

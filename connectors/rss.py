@@ -13,7 +13,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -30,6 +29,7 @@ from connectors.base import (
     SourceState,
 )
 from connectors.errors import FatalError
+from connectors.fields import written_time
 from connectors.http import get
 from connectors.text import html_to_text, normalize_whitespace
 
@@ -58,10 +58,6 @@ _AUTHORISH = re.compile(
 _EMAIL_WITH_NAME = re.compile(r"^\s*\S+@\S+\s+\((?P<name>[^()]{1,200})\)\s*$")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _GOOGLE_REDIRECT_HOSTS = ("google.com", "www.google.com")
-# RFC 822 dates name the weekday in English; feeds written in other languages localise it
-# ("Di, 10 Nov 2026 09:39:21 +0100"), and feedparser then reads no date at all. The
-# weekday repeats what the date says, so it is dropped and the rest read again.
-_WEEKDAY_PREFIX = re.compile(r"^\s*[^\W\d_]{2,12}\.?,\s*")
 # What feedparser flags (bozo) for a feed it parsed fine: a server that labels the feed
 # text/html or text/plain, or declares the wrong charset (feedparser then decodes it
 # itself). Only other bozo exceptions mean the document is not well-formed.
@@ -89,21 +85,12 @@ def _struct_to_datetime(value: time.struct_time | None) -> datetime | None:
     return datetime.fromtimestamp(calendar.timegm(value), UTC)
 
 
-def _fallback_date(value: Any) -> datetime | None:
-    """An RFC 822 date feedparser could not read because of a localised weekday name."""
-    if not isinstance(value, str) or not _WEEKDAY_PREFIX.match(value):
-        return None
-    try:
-        parsed = parsedate_to_datetime(_WEEKDAY_PREFIX.sub("", value, count=1))
-    except (TypeError, ValueError, IndexError):
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
 def _entry_date(entry: Mapping[str, Any]) -> datetime | None:
-    """When the entry was published, else last updated (feedparser's reading first)."""
+    """When the entry was published, else last updated: feedparser's reading, else the
+    written date read again (feedparser reads no date whose weekday is localised,
+    "Di, 10 Nov 2026 09:39:21 +0100")."""
     for key in ("published", "updated"):
-        when = _struct_to_datetime(entry.get(f"{key}_parsed")) or _fallback_date(entry.get(key))
+        when = _struct_to_datetime(entry.get(f"{key}_parsed")) or written_time(entry.get(key))
         if when is not None:
             return when
     return None

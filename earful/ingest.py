@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any
 
 from connectors.base import Author, Engagement, Mention
+from connectors.fields import written_time
 from earful.settings import Settings
 from sql.rows import BatchTables, batch_tables, concat_batches
 from sql.store import Store
@@ -49,7 +49,6 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _EPOCH = re.compile(r"-?\d{9,}(?:\.\d+)?")
 # Epoch seconds this large would be after the year 5000: milliseconds, surely.
 _EPOCH_MS_FROM = 1e11
-_TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
 INGEST_SOURCE_NAME = "ingest"
 
 
@@ -99,7 +98,7 @@ def _timestamp(value: Any) -> datetime:
     except ValueError:
         if _EPOCH.fullmatch(text):
             return _epoch(float(text))
-        parsed = _other_format(text)
+        parsed = written_time(text)
         if parsed is None:
             raise LineError(f"published_at is not an ISO 8601 time: {value!r}") from None
     # Exports without an offset are taken as UTC (documented in the README).
@@ -114,15 +113,6 @@ def _epoch(value: float) -> datetime:
         raise LineError(f"published_at is out of range: {value!r}") from None
 
 
-def _other_format(text: str) -> datetime | None:
-    try:
-        return datetime.strptime(text, _TWITTER_TIME)
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
 
 
 def _text(record: dict[str, Any], key: str) -> str | None:
