@@ -115,15 +115,20 @@ def test_hourly_rescue_check_links_follow_ups_stored_by_another_run(tmp_path):
     assert events.count("rescued") == 1
 
 
-def test_a_reopened_ticket_resolved_again_weighs_only_what_follows_the_new_resolution(
-        tmp_path):
+def _resolved_complaint(tmp_path):
+    """A store with one complaint ticket, resolved an hour after it opened."""
     settings = desk_settings()
-    store = Store(tmp_path / "o.duckdb")
+    store = Store(tmp_path / "desk.duckdb")
     write(store, settings, [mention("c")])
     (row,) = queue(store, settings, now=NOW)
-    tid = row["ticket_id"]
-    apply_action(store, settings, tid, "resolve", actor="li", root_cause="billing",
-                 now=NOW + timedelta(hours=1))
+    apply_action(store, settings, row["ticket_id"], "resolve", actor="li",
+                 root_cause="billing", now=NOW + timedelta(hours=1))
+    return settings, store, row["ticket_id"]
+
+
+def test_a_reopened_ticket_resolved_again_weighs_only_what_follows_the_new_resolution(
+        tmp_path):
+    settings, store, tid = _resolved_complaint(tmp_path)
     day = NOW + timedelta(days=1)
     write(store, settings, [mention("f", THANKS, at=day)], day)
     assert ticket_detail(store, settings, tid)["rescue"]["rescued"] is True
@@ -143,13 +148,7 @@ def test_a_reopened_ticket_resolved_again_weighs_only_what_follows_the_new_resol
 
 
 def test_a_follow_up_with_a_ticket_of_its_own_stays_out_of_the_reopened_ticket(tmp_path):
-    settings = desk_settings()
-    store = Store(tmp_path / "p.duckdb")
-    write(store, settings, [mention("c")])
-    (row,) = queue(store, settings, now=NOW)
-    tid = row["ticket_id"]
-    apply_action(store, settings, tid, "resolve", actor="li", root_cause="billing",
-                 now=NOW + timedelta(hours=1))
+    settings, store, tid = _resolved_complaint(tmp_path)
     day = NOW + timedelta(days=3)  # past the attach window: a ticket of its own
     assert write(store, settings, [mention("a", STILL_ANGRY, at=day)], day).new_tickets == 1
     apply_action(store, settings, tid, "reopen", actor="li", now=day)
