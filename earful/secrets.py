@@ -46,10 +46,14 @@ def _from_prefect_block(name: str) -> str | None:
 
 
 def resolve_secrets(names: Iterable[str], *, use_prefect: bool = False) -> dict[str, str]:
-    """The secrets that are set, by name. The environment wins over Secret blocks."""
+    """The secrets that are set, by name. The environment wins over Secret blocks. A line
+    ending is dropped: a value read from a file or pasted into a block often carries one, no
+    secret contains one, and sent in a header it is refused (and quoted in httpcore's
+    error)."""
     found: dict[str, str] = {}
     for name in names:
         value = os.environ.get(name) or (_from_prefect_block(name) if use_prefect else None)
+        value = value.rstrip("\r\n") if value else None
         if value:
             found[name] = value
     return found
